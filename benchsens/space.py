@@ -1,0 +1,362 @@
+"""Parameter spaces: distributions that map the unit interval onto their support.
+
+Every design is built in ``[0, 1)^d`` and mapped once with :meth:`Space.from_unit`;
+``to_unit`` maps natural values back (discrete values go to the midpoint of their
+unit cell, so ``from_unit(to_unit(x)) == x``). Inputs are independent.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from scipy.special import ndtr, ndtri
+
+__all__ = [
+    "Distribution",
+    "Uniform",
+    "LogUniform",
+    "Normal",
+    "Integer",
+    "Ordinal",
+    "Categorical",
+    "Space",
+]
+
+# Keeps Normal's quantile finite at u = 0 or 1 (scrambled designs can contain 0).
+_U_EPS = 2.0**-53
+
+
+def _finite_number(value, what):
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{what} must be a number, got {value!r}") from None
+    if not np.isfinite(out):
+        raise ValueError(f"{what} must be finite, got {value!r}")
+    return out
+
+
+class Distribution:
+    """One input's distribution. Subclasses implement the unit-interval maps."""
+
+    kind: str = ""
+    #: True for distributions with a finite support (``levels`` and ``weights`` exist).
+    discrete: bool = False
+
+    def from_unit(self, u: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def to_unit(self, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def contains(self, x: np.ndarray) -> np.ndarray:
+        """Boolean mask of the values in the support."""
+        raise NotImplementedError
+
+    def __eq__(self, other):
+        return type(self) is type(other) and repr(self) == repr(other)
+
+    def __hash__(self):
+        return hash(repr(self))
+
+
+class Uniform(Distribution):
+    """Uniform on ``[low, high]``."""
+
+    kind = "uniform"
+
+    def __init__(self, low: float, high: float):
+        self.low = _finite_number(low, "Uniform low")
+        self.high = _finite_number(high, "Uniform high")
+        if not self.low < self.high:
+            raise ValueError(f"Uniform needs low < high, got low={low!r}, high={high!r}")
+
+    def from_unit(self, u):
+        return self.low + np.asarray(u, float) * (self.high - self.low)
+
+    def to_unit(self, x):
+        return (np.asarray(x, float) - self.low) / (self.high - self.low)
+
+    def contains(self, x):
+        return (x >= self.low) & (x <= self.high)
+
+    def __repr__(self):
+        return f"Uniform({self.low!r}, {self.high!r})"
+
+
+class LogUniform(Distribution):
+    """Log-uniform on ``[low, high]`` (``log x`` uniform), for scale parameters."""
+
+    kind = "loguniform"
+
+    def __init__(self, low: float, high: float):
+        self.low = _finite_number(low, "LogUniform low")
+        self.high = _finite_number(high, "LogUniform high")
+        if self.low <= 0 or self.high <= 0:
+            raise ValueError(
+                f"LogUniform needs positive bounds, got low={low!r}, high={high!r}"
+            )
+        if not self.low < self.high:
+            raise ValueError(f"LogUniform needs low < high, got low={low!r}, high={high!r}")
+
+    def from_unit(self, u):
+        lo, hi = np.log(self.low), np.log(self.high)
+        return np.exp(lo + np.asarray(u, float) * (hi - lo))
+
+    def to_unit(self, x):
+        lo, hi = np.log(self.low), np.log(self.high)
+        return (np.log(np.asarray(x, float)) - lo) / (hi - lo)
+
+    def contains(self, x):
+        # exp/log round trips can overshoot the bounds by an ulp
+        return (x >= self.low * (1 - 1e-12)) & (x <= self.high * (1 + 1e-12))
+
+    def __repr__(self):
+        return f"LogUniform({self.low!r}, {self.high!r})"
+
+
+class Normal(Distribution):
+    """Gaussian ``N(mean, std**2)``."""
+
+    kind = "normal"
+
+    def __init__(self, mean: float = 0.0, std: float = 1.0):
+        self.mean = _finite_number(mean, "Normal mean")
+        self.std = _finite_number(std, "Normal std")
+        if self.std <= 0:
+            raise ValueError(f"Normal needs std > 0, got std={std!r}")
+
+    def from_unit(self, u):
+        u = np.clip(np.asarray(u, float), _U_EPS, 1 - _U_EPS)
+        return self.mean + self.std * ndtri(u)
+
+    def to_unit(self, x):
+        return ndtr((np.asarray(x, float) - self.mean) / self.std)
+
+    def contains(self, x):
+        return np.isfinite(x)
+
+    def __repr__(self):
+        return f"Normal({self.mean!r}, {self.std!r})"
+
+
+class _Finite(Distribution):
+    """A finite support ``levels`` with probabilities ``weights``.
+
+    The unit interval is cut into consecutive cells of width ``weights[k]``;
+    ``from_unit`` returns the level whose cell holds ``u``, ``to_unit`` the cell midpoint.
+    """
+
+    discrete = True
+
+    def _set_support(self, levels, weights, what):
+        levels = np.asarray(levels, float)
+        if levels.ndim != 1 or levels.size == 0:
+            raise ValueError(f"{what} needs a non-empty 1-D list of levels, got {levels!r}")
+        if weights is None:
+            weights = np.full(levels.size, 1.0 / levels.size)
+        else:
+            weights = np.asarray(weights, float)
+            if weights.shape != levels.shape:
+                raise ValueError(
+                    f"{what} weights has {weights.size} entries for {levels.size} levels"
+                )
+            if np.any(~np.isfinite(weights)) or np.any(weights < 0):
+                raise ValueError(f"{what} weights must be finite and >= 0, got {weights.tolist()}")
+            if not np.isclose(weights.sum(), 1.0, rtol=0, atol=1e-9):
+                raise ValueError(
+                    f"{what} weights must sum to 1, got sum={weights.sum():.12g} "
+                    f"for weights={weights.tolist()}"
+                )
+            weights = weights / weights.sum()
+        self.levels = levels
+        self.weights = weights
+        self._edges = np.concatenate([[0.0], np.cumsum(weights)])
+        self._edges[-1] = 1.0
+
+    def from_unit(self, u):
+        idx = np.searchsorted(self._edges, np.asarray(u, float), side="right") - 1
+        return self.levels[np.clip(idx, 0, self.levels.size - 1)]
+
+    def index(self, x):
+        """Position of each value in ``levels`` (-1 where it is not a level)."""
+        x = np.asarray(x, float)
+        pos = np.clip(np.searchsorted(self.levels, x), 0, self.levels.size - 1)
+        return np.where(self.levels[pos] == x, pos, -1)
+
+    def to_unit(self, x):
+        idx = self.index(x)
+        if np.any(idx < 0):
+            bad = np.asarray(x, float)[idx < 0]
+            raise ValueError(f"{self!r}: values {bad[:5].tolist()} are not levels")
+        return 0.5 * (self._edges[idx] + self._edges[idx + 1])
+
+    def contains(self, x):
+        return self.index(x) >= 0
+
+
+class Integer(_Finite):
+    """Integers ``low..high`` inclusive; equally likely, or log-uniform with ``log=True``
+    (``P(k)`` proportional to ``log((k + 1) / k)``, for widths and counts)."""
+
+    kind = "integer"
+
+    def __init__(self, low: int, high: int, log: bool = False):
+        if int(low) != low or int(high) != high:
+            raise ValueError(f"Integer needs integer bounds, got low={low!r}, high={high!r}")
+        self.low, self.high, self.log = int(low), int(high), bool(log)
+        if not self.low < self.high:
+            raise ValueError(f"Integer needs low < high, got low={low!r}, high={high!r}")
+        if self.log and self.low <= 0:
+            raise ValueError(f"Integer(log=True) needs low >= 1, got low={low!r}")
+        levels = np.arange(self.low, self.high + 1, dtype=float)
+        weights = np.log1p(1.0 / levels) if self.log else None
+        if weights is not None:
+            weights = weights / weights.sum()
+        self._set_support(levels, weights, "Integer")
+
+    def __repr__(self):
+        return f"Integer({self.low!r}, {self.high!r}, log={self.log!r})"
+
+
+class Ordinal(_Finite):
+    """A finite ordered set of numbers (e.g. a grid axis), optionally weighted."""
+
+    kind = "ordinal"
+
+    def __init__(self, levels: Sequence[float], weights: Sequence[float] | None = None):
+        try:
+            arr = np.asarray(levels, float)
+        except (TypeError, ValueError):
+            raise ValueError(f"Ordinal levels must be numbers, got {levels!r}") from None
+        if arr.ndim == 1 and arr.size > 1 and np.any(np.diff(arr) <= 0):
+            raise ValueError(f"Ordinal levels must be strictly increasing, got {list(levels)!r}")
+        self._set_support(arr, weights, "Ordinal")
+
+    def __repr__(self):
+        return f"Ordinal({self.levels.tolist()!r}, weights={self.weights.tolist()!r})"
+
+
+class Categorical(_Finite):
+    """Unordered choices; values in a design are the integer codes ``0..k-1``."""
+
+    kind = "categorical"
+
+    def __init__(self, choices: Sequence, weights: Sequence[float] | None = None):
+        self.choices = list(choices)
+        if len(self.choices) == 0:
+            raise ValueError("Categorical needs at least one choice")
+        if len(set(map(repr, self.choices))) != len(self.choices):
+            raise ValueError(f"Categorical choices must be distinct, got {self.choices!r}")
+        self._set_support(np.arange(len(self.choices), dtype=float), weights, "Categorical")
+
+    def decode(self, codes) -> list:
+        """Choice labels for integer codes."""
+        return [self.choices[int(c)] for c in np.asarray(codes).ravel()]
+
+    def __repr__(self):
+        return f"Categorical({self.choices!r}, weights={self.weights.tolist()!r})"
+
+
+class Space(Mapping):
+    """An ordered mapping of parameter names to independent distributions."""
+
+    def __init__(self, params: Mapping[str, Distribution]):
+        if not isinstance(params, Mapping) or len(params) == 0:
+            raise ValueError(f"Space needs a non-empty mapping of name -> distribution, got {params!r}")
+        for name, dist in params.items():
+            if not isinstance(name, str) or not name:
+                raise ValueError(f"Space parameter names must be non-empty strings, got {name!r}")
+            if not isinstance(dist, Distribution):
+                raise TypeError(
+                    f"Space parameter {name!r} must be a benchsens distribution "
+                    f"(Uniform, LogUniform, ...), got {dist!r}"
+                )
+        self._params = dict(params)
+
+    @classmethod
+    def unit(cls, d: int, prefix: str = "x") -> "Space":
+        """``d`` independent Uniform(0, 1) inputs named ``x1..xd``."""
+        return cls({f"{prefix}{i + 1}": Uniform(0.0, 1.0) for i in range(int(d))})
+
+    def __getitem__(self, name):
+        return self._params[name]
+
+    def __iter__(self):
+        return iter(self._params)
+
+    def __len__(self):
+        return len(self._params)
+
+    def __repr__(self):
+        inner = ", ".join(f"{k!r}: {v!r}" for k, v in self._params.items())
+        return f"Space({{{inner}}})"
+
+    def __eq__(self, other):
+        return isinstance(other, Space) and list(self.items()) == list(other.items())
+
+    __hash__ = None
+
+    @property
+    def names(self) -> list[str]:
+        return list(self._params)
+
+    @property
+    def dists(self) -> list[Distribution]:
+        return list(self._params.values())
+
+    @property
+    def kinds(self) -> list[str]:
+        return [d.kind for d in self._params.values()]
+
+    def _check_matrix(self, A, what):
+        try:
+            A = np.asarray(A, dtype=float)
+        except (TypeError, ValueError):
+            raise ValueError(f"{what} must be a numeric array, got {type(A).__name__}") from None
+        if A.ndim != 2 or A.shape[1] != len(self):
+            raise ValueError(
+                f"{what} must have shape (n, {len(self)}) for parameters {self.names}, "
+                f"got shape {A.shape}"
+            )
+        return A
+
+    def from_unit(self, U) -> np.ndarray:
+        """Map an ``(n, d)`` array of unit values to natural units."""
+        U = self._check_matrix(U, "U")
+        bad = ~((U >= 0) & (U <= 1))
+        if bad.any():
+            i, j = np.argwhere(bad)[0]
+            raise ValueError(f"U must lie in [0, 1]; U[{i}, {j}] = {U[i, j]!r} ({self.names[j]})")
+        X = np.empty_like(U)
+        for j, dist in enumerate(self._params.values()):
+            X[:, j] = dist.from_unit(U[:, j])
+        return X
+
+    def validate(self, X) -> np.ndarray:
+        """Return ``X`` as a float array after checking its shape and support."""
+        X = self._check_matrix(X, "X")
+        for j, (name, dist) in enumerate(self._params.items()):
+            inside = dist.contains(X[:, j])
+            if not inside.all():
+                i = int(np.argmin(inside))
+                raise ValueError(
+                    f"X[{i}, {j}] = {X[i, j]!r} is outside parameter {name!r} ~ {dist!r}"
+                )
+        return X
+
+    def to_unit(self, X) -> np.ndarray:
+        """Map an ``(n, d)`` array in natural units back to ``[0, 1]``."""
+        X = self.validate(X)
+        U = np.empty_like(X)
+        for j, dist in enumerate(self._params.values()):
+            U[:, j] = dist.to_unit(X[:, j])
+        return np.clip(U, 0.0, 1.0)
+
+    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """``n`` i.i.d. points in natural units."""
+        if not isinstance(rng, np.random.Generator):
+            raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+        if int(n) != n or n < 0:
+            raise ValueError(f"n must be a non-negative integer, got {n!r}")
+        return self.from_unit(rng.random((int(n), len(self))))
