@@ -97,7 +97,8 @@ class Estimator:
     @classmethod
     def _param_names(cls):
         sig = inspect.signature(cls.__init__)
-        return [p for p in sig.parameters if p != "self" and sig.parameters[p].kind != p.VAR_KEYWORD]
+        skip = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+        return [p for p, par in sig.parameters.items() if p != "self" and par.kind not in skip]
 
     def get_params(self) -> dict:
         return {k: getattr(self, k) for k in self._param_names()}
