@@ -1,1 +1,368 @@
-"""(being written)"""
+"""Random problem families with exact ground truth for any ``d`` and ``seed``.
+
+Each factory builds its function from ``np.random.default_rng(seed)``, so a
+``(name, params)`` pair always names the same function. Truths are computed from the
+function's structure (coefficients, closed forms, 1-D quadrature), never by sampling,
+and cached per parameter set.
+"""
+from __future__ import annotations
+
+import functools
+import math
+from itertools import combinations
+
+import numpy as np
+from numpy.polynomial import hermite_e, legendre
+
+from ..problem import GroundTruth, Problem
+from ..registry import register_problem
+from ..space import Normal, Space, Uniform
+
+__all__ = ["random_pce", "random_sobol_g", "metafunction", "METAFUNCTION_SHAPES"]
+
+# Rows evaluated at once: bounds the (rows x terms) work arrays for 10^6-point calls.
+_CHUNK = 2**15
+
+
+def _check_int(value, what, low):
+    if isinstance(value, bool) or int(value) != value or value < low:
+        raise ValueError(f"{what} must be an integer >= {low}, got {value!r}")
+    return int(value)
+
+
+def _check_fraction(value, what):
+    value = float(value)
+    if not 0.0 <= value < 1.0:
+        raise ValueError(f"{what} must lie in [0, 1), got {value!r}")
+    return value
+
+
+def _pick_dummies(rng, d, dummy_fraction):
+    """Boolean mask of ``floor(dummy_fraction * d)`` inputs that the function ignores."""
+    mask = np.zeros(d, bool)
+    mask[rng.choice(d, size=int(dummy_fraction * d), replace=False)] = True
+    return mask
+
+
+def _by_rows(func, X):
+    """Apply ``func`` to row blocks of ``X`` (bounded memory for large designs)."""
+    return np.concatenate([func(X[s : s + _CHUNK]) for s in range(0, max(len(X), 1), _CHUNK)])
+
+
+def _subset_truth(subset_variance, d, kind, source, extras=None):
+    """S1, ST, S2 from the variances ``{(i, j, ...): V_u}`` of the ANOVA components."""
+    total_variance = sum(subset_variance.values())
+    if total_variance <= 0:
+        raise ValueError("the generated function is constant (zero variance)")
+    first, total, second = np.zeros(d), np.zeros(d), np.zeros((d, d))
+    for u, v in subset_variance.items():
+        share = v / total_variance
+        total[list(u)] += share
+        if len(u) == 1:
+            first[u[0]] += share
+        elif len(u) == 2:
+            second[u[0], u[1]] += share
+            second[u[1], u[0]] += share
+    return GroundTruth(first=first, total=total, second=second, kind=kind, source=source,
+                       extras={"variance": total_variance, **(extras or {})})
+
+
+# --------------------------------------------------------------------------- random PCE
+
+_PCE_BASES = {
+    # orthonormal under the input law: E[psi_k psi_l] = delta_kl
+    "legendre": (legendre.legvander, lambda k: np.sqrt(2.0 * k + 1.0), Uniform(-1.0, 1.0)),
+    "hermite": (hermite_e.hermevander, lambda k: 1.0 / np.sqrt([math.factorial(int(i)) for i in k]),
+                Normal(0.0, 1.0)),
+}
+
+
+class PolynomialChaos:
+    """``f(x) = c0 + sum_t c_t prod_j psi_{alpha_tj}(x_j)`` on an orthonormal basis."""
+
+    def __init__(self, basis, degree, intercept, alphas, coefs):
+        self.basis = basis
+        self.degree = degree
+        self.intercept = float(intercept)
+        self.alphas = np.asarray(alphas, int)  # (terms, d) multi-indices
+        self.coefs = np.asarray(coefs, float)
+        vander, norm, _ = _PCE_BASES[basis]
+        self._vander = vander
+        self._norm = norm(np.arange(degree + 1))
+        self._used = np.flatnonzero(self.alphas.any(axis=0))
+
+    def _block(self, X):
+        terms = np.ones((X.shape[0], self.coefs.size))
+        for j in self._used:
+            psi = self._vander(X[:, j], self.degree) * self._norm
+            terms *= psi[:, self.alphas[:, j]]
+        return self.intercept + terms @ self.coefs
+
+    def __call__(self, X):
+        return _by_rows(self._block, X)
+
+    def subset_variances(self):
+        """Orthonormality: the variance of component ``u`` is the sum of ``c_t^2`` over
+        the multi-indices whose support is exactly ``u`` (Sudret 2008)."""
+        out = {}
+        for alpha, c in zip(self.alphas, self.coefs):
+            u = tuple(np.flatnonzero(alpha))
+            out[u] = out.get(u, 0.0) + c * c
+        return out
+
+
+def _random_multi_index(rng, inputs, order, degree, d):
+    """A multi-index on ``order`` distinct ``inputs`` with every degree >= 1, total <= degree."""
+    alpha = np.zeros(d, int)
+    chosen = rng.choice(inputs, size=order, replace=False)
+    extra = rng.integers(0, degree - order + 1)
+    alpha[chosen] = 1 + rng.multinomial(extra, np.full(order, 1.0 / order))
+    return tuple(alpha)
+
+
+@functools.lru_cache(maxsize=64)
+def _pce_model(d, degree, seed, basis, dummy_fraction, interactions):
+    rng = np.random.default_rng(seed)
+    dummies = _pick_dummies(rng, d, dummy_fraction)
+    active = np.flatnonzero(~dummies)
+    terms = {}
+    for j in active:  # every active input gets a main effect of random degree
+        alpha = np.zeros(d, int)
+        alpha[j] = rng.integers(1, degree + 1)
+        terms[tuple(alpha)] = None
+    max_order = min(3, degree, active.size)
+    for _ in range(interactions if max_order >= 2 else 0):
+        order = int(rng.integers(2, max_order + 1))
+        terms[_random_multi_index(rng, active, order, degree, d)] = None
+    alphas = np.array(list(terms), int)
+    # sparse, decaying spectrum: N(0, 1) scaled by 1 / total degree
+    coefs = rng.standard_normal(len(alphas)) / alphas.sum(axis=1)
+    return PolynomialChaos(basis, degree, rng.standard_normal(), alphas, coefs), dummies
+
+
+@register_problem("random_pce", tags=("family",))
+def random_pce(d: int = 10, degree: int = 3, seed: int = 0, basis: str = "legendre",
+               dummy_fraction: float = 0.2, interactions: int | None = None) -> Problem:
+    """Random sparse polynomial chaos expansion of total degree ``degree``.
+
+    ``basis="legendre"``: inputs Uniform(-1, 1), normalised Legendre polynomials;
+    ``basis="hermite"``: inputs Normal(0, 1), normalised probabilists' Hermite polynomials.
+    ``floor(dummy_fraction * d)`` random inputs get no terms (dummies); every other input
+    gets one main-effect term, and ``interactions`` (default ``d``) random 2- or 3-input
+    terms are added. Coefficients are N(0, 1) / total degree. S1/ST/S2 are sums of squared
+    coefficients (Sudret 2008), exact.
+    """
+    d = _check_int(d, "random_pce d", 1)
+    degree = _check_int(degree, "random_pce degree", 1)
+    seed = _check_int(seed, "random_pce seed", 0)
+    if basis not in _PCE_BASES:
+        raise ValueError(f"random_pce basis must be one of {sorted(_PCE_BASES)}, got {basis!r}")
+    dummy_fraction = _check_fraction(dummy_fraction, "random_pce dummy_fraction")
+    interactions = d if interactions is None else _check_int(interactions, "random_pce interactions", 0)
+    return _pce_problem(d, degree, seed, basis, dummy_fraction, interactions)
+
+
+@functools.lru_cache(maxsize=64)
+def _pce_problem(d, degree, seed, basis, dummy_fraction, interactions):
+    model, dummies = _pce_model(d, degree, seed, basis, dummy_fraction, interactions)
+    truth = _subset_truth(
+        model.subset_variances(), d, "analytic",
+        "PCE Sobol' indices from squared coefficients of an orthonormal basis (Sudret 2008, "
+        "Reliab. Eng. Syst. Saf. 93:964)",
+        extras={"dummies": np.flatnonzero(dummies).tolist()},
+    )
+    space = Space({f"x{i + 1}": _PCE_BASES[basis][2] for i in range(d)})
+    params = dict(d=d, degree=degree, seed=seed, basis=basis, dummy_fraction=dummy_fraction,
+                  interactions=interactions)
+    return Problem("random_pce", space, model, truth, tags=("family", f"d={d}"), params=params)
+
+
+# ---------------------------------------------------------------------- random Sobol' G
+
+
+@functools.lru_cache(maxsize=64)
+def _sobol_g_problem(d, seed, n_important):
+    rng = np.random.default_rng(seed)
+    a = 10.0 ** rng.uniform(1.0, 2.0, size=d)  # a in [10, 100]: barely matters
+    important = rng.choice(d, size=n_important, replace=False)
+    a[important] = rng.uniform(0.0, 1.0, size=n_important)  # a in [0, 1): matters
+    # Closed form (Sobol' 1998; Saltelli et al. 2008 sec. 3.6): V_i = 1 / (3 (1 + a_i)^2),
+    # V = prod(1 + V_i) - 1, V_u = prod_{i in u} V_i.
+    vi = 1.0 / (3.0 * (1.0 + a) ** 2)
+    variance = np.prod(1.0 + vi) - 1.0
+    total = vi * np.prod(1.0 + vi) / (1.0 + vi) / variance
+    second = np.outer(vi, vi) / variance
+    np.fill_diagonal(second, 0.0)
+    truth = GroundTruth(
+        first=vi / variance, total=total, second=second, kind="analytic",
+        source="Sobol' G closed form, V_i = 1/(3(1+a_i)^2) (Sobol' 1998; Saltelli et al. 2008, "
+        "Global Sensitivity Analysis: The Primer, sec. 3.6)",
+        extras={"a": a.tolist(), "variance": float(variance)},
+    )
+
+    def f(X):
+        return np.prod((np.abs(4.0 * X - 2.0) + a) / (1.0 + a), axis=1)
+
+    return Problem("random_sobol_g", Space.unit(d), f, truth, tags=("family", f"d={d}"),
+                   params=dict(d=d, seed=seed, n_important=n_important))
+
+
+@register_problem("random_sobol_g", tags=("family",))
+def random_sobol_g(d: int = 10, seed: int = 0, n_important: int | None = None) -> Problem:
+    """Sobol' G on [0, 1]^d with random ``a``: ``n_important`` (default ``max(1, d // 4)``)
+    random inputs get ``a ~ U(0, 1)`` and matter, the rest ``a ~ 10^U(1, 2)`` and barely
+    matter. Truth from the closed form."""
+    d = _check_int(d, "random_sobol_g d", 1)
+    seed = _check_int(seed, "random_sobol_g seed", 0)
+    n_important = max(1, d // 4) if n_important is None else n_important
+    if isinstance(n_important, bool) or int(n_important) != n_important or not 0 <= n_important <= d:
+        raise ValueError(f"random_sobol_g n_important must be an integer in [0, d={d}], got {n_important!r}")
+    return _sobol_g_problem(d, seed, int(n_important))
+
+
+# -------------------------------------------------------------------------- metafunction
+
+_E = np.e
+# Univariate shapes on [0, 1] (Becker 2020; the list of sensobol::metafunction, Puy et al.
+# 2022). "discontinuous" steps at a random break b per input; "no_effect" marks dummies.
+METAFUNCTION_SHAPES = {
+    "linear": lambda x, b: x,
+    "quadratic": lambda x, b: x**2,
+    "cubic": lambda x, b: x**3,
+    "exponential": lambda x, b: (np.exp(x) - 1.0) / (_E - 1.0),
+    "periodic": lambda x, b: np.sin(2.0 * np.pi * x) / 2.0,
+    "discontinuous": lambda x, b: (x > b).astype(float),
+    "non_monotonic": lambda x, b: 4.0 * (x - 0.5) ** 2,
+    "inverse": lambda x, b: 1.0 / ((10.0 - 1.0 / 1.1) * (x + 0.1)),
+    "trigonometric": lambda x, b: np.cos(x),
+    "no_effect": lambda x, b: np.zeros_like(x),
+}
+_ACTIVE_SHAPES = [s for s in METAFUNCTION_SHAPES if s != "no_effect"]
+_QUAD_NODES = 64
+
+
+def _shape_quadrature(brk):
+    """Gauss-Legendre nodes/weights on [0, 1], split at ``brk`` when it is finite so a
+    step shape is integrated exactly."""
+    t, w = legendre.leggauss(_QUAD_NODES)
+    pieces = [(0.0, 1.0)] if np.isnan(brk) else [(0.0, brk), (brk, 1.0)]
+    nodes = np.concatenate([lo + (hi - lo) * (t + 1) / 2 for lo, hi in pieces])
+    weights = np.concatenate([(hi - lo) * w / 2 for lo, hi in pieces])
+    return nodes, weights
+
+
+class Metafunction:
+    """``f(x) = sum_t c_t prod_{i in u_t} g_i(x_i)`` with one shape ``g_i`` per input."""
+
+    def __init__(self, shapes, breaks, supports, coefs):
+        self.shapes = list(shapes)
+        self.breaks = np.asarray(breaks, float)  # NaN where the shape has no break
+        self.supports = [tuple(int(i) for i in u) for u in supports]
+        self.coefs = np.asarray(coefs, float)
+
+    def shape_values(self, X):
+        return np.column_stack([METAFUNCTION_SHAPES[s](X[:, i], self.breaks[i])
+                                for i, s in enumerate(self.shapes)])
+
+    def _block(self, X):
+        G = self.shape_values(X)
+        y = np.zeros(X.shape[0])
+        for order in (1, 2, 3):
+            idx = [t for t, u in enumerate(self.supports) if len(u) == order]
+            if idx:
+                cols = np.array([self.supports[t] for t in idx])  # (terms, order)
+                y += np.prod(G[:, cols], axis=2) @ self.coefs[idx]
+        return y
+
+    def __call__(self, X):
+        return _by_rows(self._block, X)
+
+    def moments(self):
+        """Mean and variance of every ``g_i(x_i)``, x_i ~ U(0, 1), by split Gauss-Legendre."""
+        mu, var = np.empty(len(self.shapes)), np.empty(len(self.shapes))
+        for i, s in enumerate(self.shapes):
+            x, w = _shape_quadrature(self.breaks[i])
+            g = METAFUNCTION_SHAPES[s](x, self.breaks[i])
+            mu[i] = w @ g
+            var[i] = max(w @ (g - mu[i]) ** 2, 0.0)
+        return mu, var
+
+    def subset_variances(self):
+        """Exact variances of the ANOVA components (see :func:`metafunction`)."""
+        mu, var = self.moments()
+        amplitude = {}
+        for u, c in zip(self.supports, self.coefs):
+            for r in range(1, len(u) + 1):
+                for v in combinations(u, r):
+                    rest = [i for i in u if i not in v]
+                    amplitude[v] = amplitude.get(v, 0.0) + c * np.prod(mu[rest])
+        return {v: a * a * np.prod(var[list(v)]) for v, a in amplitude.items()}
+
+
+def _mixture_coefs(rng, n):
+    """Puy et al.'s coefficient law: 0.7 N(0, 0.5) + 0.3 N(0, 5) (variances)."""
+    sd = np.where(rng.random(n) < 0.7, np.sqrt(0.5), np.sqrt(5.0))
+    return sd * rng.standard_normal(n)
+
+
+@functools.lru_cache(maxsize=64)
+def _metafunction_model(d, seed, k2, k3, dummy_fraction):
+    rng = np.random.default_rng(seed)
+    dummies = _pick_dummies(rng, d, dummy_fraction)
+    shapes = np.where(dummies, "no_effect", rng.choice(_ACTIVE_SHAPES, size=d)).tolist()
+    breaks = np.where(np.array(shapes) == "discontinuous", rng.uniform(0.2, 0.8, size=d), np.nan)
+    active = np.flatnonzero(~dummies)
+    supports = [(int(i),) for i in active]
+    for order, rate in ((2, k2), (3, k3)):
+        candidates = list(combinations(active.tolist(), order))
+        n_pick = min(len(candidates), math.ceil(rate * active.size))
+        if candidates and n_pick:
+            supports += [candidates[k] for k in rng.choice(len(candidates), n_pick, replace=False)]
+    return Metafunction(shapes, breaks, supports, _mixture_coefs(rng, len(supports))), dummies
+
+
+@register_problem("metafunction", tags=("family",))
+def metafunction(d: int = 10, seed: int = 0, k2: float = 0.5, k3: float = 0.2,
+                 dummy_fraction: float = 0.2) -> Problem:
+    """Random metafunction on [0, 1]^d (Becker 2020, Reliab. Eng. Syst. Saf. 203:107045;
+    Puy et al. 2022, J. Stat. Softw. 102(5), ``sensobol::metafunction``).
+
+    Each input i gets a random shape g_i (linear, quadratic, cubic, exponential,
+    periodic, discontinuous step at a random break, non-monotonic, inverse,
+    trigonometric); ``floor(dummy_fraction * d)`` random inputs get none (dummies). The
+    output is ``sum_i c_i g_i + sum_{pairs} c_ij g_i g_j + sum_{triples} c_ijk g_i g_j g_k``
+    with ``ceil(k2 m)`` random pairs and ``ceil(k3 m)`` random triples of the m active
+    inputs and coefficients from 0.7 N(0, 0.5) + 0.3 N(0, 5).
+
+    Exact truth. Write g_i = mu_i + h_i with mu_i = E g_i, E h_i = 0, s_i^2 = E h_i^2. A
+    term c prod_{i in u} g_i expands into sum_{v subset of u} c (prod_{i in u minus v} mu_i)
+    prod_{i in v} h_i; each ``prod_{i in v} h_i`` has zero mean in every one of its
+    variables, so it is the ANOVA component of subset v, and since input i has the same
+    h_i in every term, all terms add to one component ``A_v prod_{i in v} h_i`` with
+    ``A_v = sum_{terms t, u_t contains v} c_t prod_{i in u_t minus v} mu_i``. Components of
+    different subsets are orthogonal, so ``V_v = A_v^2 prod_{i in v} s_i^2``, V = sum V_v,
+    S1_i = V_{i}/V, S2_ij = V_{ij}/V, ST_i = sum_{v contains i} V_v / V. The moments mu_i,
+    s_i^2 come from 64-node Gauss-Legendre quadrature, split at the break of a step
+    (machine precision for these smooth pieces).
+    """
+    d = _check_int(d, "metafunction d", 1)
+    seed = _check_int(seed, "metafunction seed", 0)
+    k2, k3 = float(k2), float(k3)
+    if not (k2 >= 0 and k3 >= 0):
+        raise ValueError(f"metafunction k2 and k3 must be >= 0, got k2={k2!r}, k3={k3!r}")
+    dummy_fraction = _check_fraction(dummy_fraction, "metafunction dummy_fraction")
+    return _metafunction_problem(d, seed, k2, k3, dummy_fraction)
+
+
+@functools.lru_cache(maxsize=64)
+def _metafunction_problem(d, seed, k2, k3, dummy_fraction):
+    model, dummies = _metafunction_model(d, seed, k2, k3, dummy_fraction)
+    truth = _subset_truth(
+        model.subset_variances(), d, "exact",
+        "ANOVA of a sum of products of univariate shapes: component variances from 1-D "
+        "moments by split 64-node Gauss-Legendre quadrature (derivation in metafunction's "
+        "docstring; shapes after Becker 2020 and Puy et al. 2022)",
+        extras={"dummies": np.flatnonzero(dummies).tolist(), "shapes": list(model.shapes)},
+    )
+    return Problem("metafunction", Space.unit(d), model, truth, tags=("family", f"d={d}"),
+                   params=dict(d=d, seed=seed, k2=k2, k3=k3, dummy_fraction=dummy_fraction))
