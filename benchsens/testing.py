@@ -2,12 +2,15 @@
 
 :func:`pick_freeze` re-estimates Sobol' indices by plain Monte Carlo, independent of any
 registry value, so tests can hold an analytic or exact truth to it.
+:func:`check_estimator` is the conformance suite every registered estimator passes.
 """
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 
-__all__ = ["pick_freeze", "assert_truth_matches"]
+__all__ = ["pick_freeze", "assert_truth_matches", "check_estimator", "mixed_problem"]
 
 
 def _ratio_se(num_terms, den_terms):
@@ -66,3 +69,215 @@ def assert_truth_matches(problem, n: int = 10**6, seed: int = 0, z: float = 4.0,
                 f"but Monte Carlo gives {est[j]:.5f} ± {se[j]:.5f} (n={n})"
             )
     return first, total, se1, set_
+
+
+# -- estimator conformance ------------------------------------------------------------
+
+
+def _mixed_func(X):
+    """Every input matters, one interaction; categorical codes pick an offset."""
+    u, lr, z, k, width, o, c = X.T
+    offsets = np.array([0.0, 1.0, -1.0])
+    return (u + 0.5 * np.log10(lr) + 0.3 * z + 0.2 * k + 0.5 * np.log2(width) + o
+            + offsets[c.astype(int)] + 0.3 * u * z)
+
+
+def mixed_problem():
+    """A problem over every parameter kind, with no ground truth (``truth=None``)."""
+    from .problem import Problem
+    from .space import Categorical, Integer, LogUniform, Normal, Ordinal, Space, Uniform
+
+    space = Space({
+        "u": Uniform(-1.0, 2.0),
+        "lr": LogUniform(1e-4, 1e-1),
+        "z": Normal(0.0, 1.0),
+        "k": Integer(1, 8),
+        "width": Integer(1, 64, log=True),
+        "o": Ordinal([0.1, 0.2, 0.5, 1.0]),
+        "c": Categorical(["a", "b", "c"], weights=[0.2, 0.3, 0.5]),
+    })
+    return Problem("conformance_mixed", space, _mixed_func, truth=None)
+
+
+def _smooth_func(X):
+    return X[:, 0] + np.log(X[:, 1]) * X[:, 2]
+
+
+def _smooth_grad(X):
+    return np.column_stack([np.ones(len(X)), X[:, 2] / X[:, 1], np.log(X[:, 1])])
+
+
+def _smooth_problem():
+    """A continuous problem with an exact gradient (for estimators that use one)."""
+    from .problem import Problem
+    from .space import LogUniform, Normal, Space, Uniform
+
+    space = Space({"a": Uniform(0.0, 1.0), "b": LogUniform(0.1, 10.0), "c": Normal(1.0, 0.5)})
+    return Problem("conformance_smooth", space, _smooth_func, truth=None, gradient=_smooth_grad)
+
+
+def _fail(name, what):
+    raise AssertionError(f"check_estimator({name}): {what}")
+
+
+def _step(name, what, call, *args, **kwargs):
+    """Run ``call``; any exception becomes an AssertionError saying which step failed."""
+    try:
+        return call(*args, **kwargs)
+    except AssertionError:
+        raise
+    except Exception as exc:
+        raise AssertionError(f"check_estimator({name}): {what} raised {type(exc).__name__}: {exc}") from exc
+
+
+def _check_design(name, design, space, budget):
+    from .estimators.base import Design
+
+    if not isinstance(design, Design):
+        _fail(name, f"plan returned {type(design).__name__}, not a Design")
+    n, d = len(design), len(space)
+    if n > budget:
+        _fail(name, f"planned {n} evaluations for budget={budget}")
+    if design.X.shape != (n, d) or design.U.shape != (n, d):
+        _fail(name, f"design X {design.X.shape} / U {design.U.shape} do not have shape ({n}, {d})")
+    _step(name, "the design's X (space.validate)", space.validate, design.X)
+    if not (np.all(design.U >= 0) and np.all(design.U <= 1)):
+        _fail(name, "design.U leaves [0, 1]")
+    if not np.allclose(space.from_unit(design.U), design.X, rtol=1e-9, atol=1e-12):
+        _fail(name, "design.X is not space.from_unit(design.U)")
+
+
+def _check_estimate(name, result, space, n_design, budget):
+    from .estimators.base import Estimate
+
+    d = len(space)
+    if not isinstance(result, Estimate):
+        _fail(name, f"analyze returned {type(result).__name__}, not an Estimate")
+    imp = np.asarray(result.importance)
+    if imp.shape != (d,):
+        _fail(name, f"importance has shape {imp.shape}, expected ({d},)")
+    if not np.all(np.isfinite(imp)) or np.any(imp < 0):
+        _fail(name, f"importance must be finite and >= 0, got {imp.tolist()}")
+    if list(result.names) != space.names:
+        _fail(name, f"names {result.names} are not the space's {space.names}")
+    if result.n_evals > budget or result.n_evals != n_design:
+        _fail(name, f"n_evals={result.n_evals} for a design of {n_design} points, budget={budget}")
+    for label in ("first", "total"):
+        values = getattr(result, label)
+        if values is not None and (np.shape(values) != (d,) or not np.all(np.isfinite(values))):
+            _fail(name, f"{label} must be {d} finite values, got {values!r}")
+    for label, (lo, hi) in result.ci.items():
+        if np.shape(lo) != (d,) or np.shape(hi) != (d,) or np.any(np.asarray(lo) > np.asarray(hi)):
+            _fail(name, f"ci[{label!r}] must be two arrays of {d} values with lower <= upper")
+
+
+def _same(a, b):
+    if a is None or b is None:
+        return a is None and b is None
+    return np.array_equal(np.asarray(a), np.asarray(b), equal_nan=True)
+
+
+def _same_estimate(r1, r2):
+    return all(_same(getattr(r1, f), getattr(r2, f)) for f in ("importance", "first", "total", "second"))
+
+
+def _run(name, est, problem, budget, seed, gradient=False):
+    """plan -> evaluate -> analyze, checking the design and the estimate."""
+    space = problem.space
+    design = _step(name, f"plan(budget={budget})", est.plan, space, budget,
+                   np.random.default_rng(seed), gradient=gradient)
+    _check_design(name, design, space, budget)
+    y = problem.evaluate(design.X)
+    grad = problem.gradient(design.X) if gradient else None
+    result = _step(name, f"analyze on {problem.name}", est.analyze, design, y, gradient=grad)
+    _check_estimate(name, result, space, len(design), budget)
+    return design, y, result
+
+
+def check_estimator(est, budget: int | None = None, seed: int = 0) -> None:
+    """Raise AssertionError (naming the failed check) unless ``est`` (an Estimator or a
+    registered name) conforms to the interface:
+
+    - never plans more than ``budget`` points, and its design is in the space;
+    - works on every parameter kind (Uniform, LogUniform, Normal, Integer, log-Integer,
+      Ordinal, Categorical) of a problem with ``truth=None``: it only ever sees a Space;
+    - importance: one finite, non-negative value per input, names in space order;
+    - the same seed gives an identical design and result, and analysing one design twice
+      gives the same result (randomness comes only from the plan's generator);
+    - a budget below ``min_budget`` raises BudgetError naming the minimum, and the minimum
+      itself works;
+    - NaN in y raises a ValueError saying so;
+    - a pickle round trip gives an estimator with the same options and results;
+    - given-data estimators analyse an i.i.d. sample they did not plan; gradient users
+      accept an exact gradient.
+
+    ``budget`` defaults to ``max(min_budget, 128)`` on the mixed space.
+    """
+    from . import _api
+    from .estimators.base import BudgetError, Design, Estimator
+
+    if isinstance(est, str):
+        est = _api.get_estimator(est)
+    if not isinstance(est, Estimator):
+        raise TypeError(f"check_estimator needs an Estimator or a registered name, got {est!r}")
+    name = est.name or type(est).__name__
+    problem = mixed_problem()
+    space = problem.space
+    need = _step(name, "min_budget", est.min_budget, space)
+    if isinstance(need, bool) or int(need) != need or need < 1:
+        _fail(name, f"min_budget returned {need!r}, not a positive integer")
+    need = int(need)
+    budget = max(need, 128) if budget is None else int(budget)
+
+    design, y, result = _run(name, est, problem, budget, seed)
+
+    _, _, again = _run(name, est, problem, budget, seed)
+    if not _same_estimate(result, again):
+        _fail(name, f"the same seed gave different results: {result.importance} vs {again.importance}")
+    reanalysed = _step(name, "analyze (second time, same design)", est.analyze, design, y)
+    if not _same_estimate(result, reanalysed):
+        _fail(name, "analysing the same design twice gave different results")
+
+    try:
+        clone = pickle.loads(pickle.dumps(est))
+    except Exception as exc:
+        _fail(name, f"pickle round trip failed: {type(exc).__name__}: {exc}")
+    if type(clone) is not type(est) or repr(clone.get_params()) != repr(est.get_params()):
+        _fail(name, f"unpickled estimator {clone!r} differs from {est!r}")
+    _, _, from_clone = _run(name, clone, problem, budget, seed)
+    if not _same_estimate(result, from_clone):
+        _fail(name, "the unpickled estimator gives different results")
+
+    if need > 1:
+        try:
+            est.plan(space, need - 1, np.random.default_rng(seed))
+        except BudgetError as exc:
+            if str(need) not in str(exc):
+                _fail(name, f"BudgetError for budget={need - 1} does not state the minimum {need}: {exc}")
+        except Exception as exc:
+            _fail(name, f"budget={need - 1} < min_budget raised {type(exc).__name__}, not BudgetError: {exc}")
+        else:
+            _fail(name, f"budget={need - 1} below min_budget={need} did not raise BudgetError")
+    _run(name, est, problem, need, seed)
+
+    y_nan = y.copy()
+    y_nan[len(y) // 2] = np.nan
+    try:
+        est.analyze(design, y_nan)
+    except ValueError as exc:
+        if "nan" not in str(exc).lower() and "non-finite" not in str(exc).lower():
+            _fail(name, f"the ValueError for NaN in y does not say so: {exc}")
+    except Exception as exc:
+        _fail(name, f"NaN in y raised {type(exc).__name__}, not ValueError: {exc}")
+    else:
+        _fail(name, "NaN in y did not raise ValueError")
+
+    if est.given_data:
+        rng = np.random.default_rng(seed + 1)
+        sample = Design.from_sample(space, space.sample(budget, rng))
+        given = _step(name, "analyze on an i.i.d. sample", est.analyze, sample, problem.evaluate(sample.X))
+        _check_estimate(name, given, space, budget, budget)
+
+    if est.uses_gradient:
+        smooth = _smooth_problem()
+        _run(name, est, smooth, max(int(est.min_budget(smooth.space)), 64), seed, gradient=True)
