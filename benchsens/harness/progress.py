@@ -1,0 +1,101 @@
+"""Progress of a sweep (a rich bar on a terminal, plain log lines otherwise) and the
+summary table printed at the end."""
+from __future__ import annotations
+
+import sys
+import time
+
+import numpy as np
+
+__all__ = ["Progress", "summary_table"]
+
+
+class Progress:
+    """Cells done / failed / ETA. ``live=None`` picks the bar when stderr is a terminal."""
+
+    def __init__(self, total: int, already: int = 0, live: bool | None = None, name: str = "sweep",
+                 log_every: float = 5.0):
+        self.total, self.already, self.name = total, already, name
+        self.done = self.failed = 0
+        self.live = sys.stderr.isatty() if live is None else live
+        self.log_every = log_every
+        self._last_log = 0.0
+        self._start = time.monotonic()
+        self._bar = None
+
+    def __enter__(self):
+        if self.live:
+            from rich.console import Console
+            from rich.progress import (BarColumn, MofNCompleteColumn, Progress as RichProgress,
+                                       TextColumn, TimeElapsedColumn, TimeRemainingColumn)
+
+            self._bar = RichProgress(
+                TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                TextColumn("[red]{task.fields[failed]} failed"), TimeElapsedColumn(),
+                TextColumn("ETA"), TimeRemainingColumn(), console=Console(stderr=True),
+            )
+            self._bar.start()
+            self._task = self._bar.add_task(self.name, total=self.total, failed=0)
+        else:
+            self._log(f"{self.name}: {self.total} cells to run"
+                      + (f" ({self.already} already in the store)" if self.already else ""))
+        return self
+
+    def __exit__(self, *exc):
+        if self._bar is not None:
+            self._bar.stop()
+        else:
+            self._log(f"{self.name}: {self.done}/{self.total} cells run, {self.failed} failed, "
+                      f"{time.monotonic() - self._start:.1f} s")
+
+    @staticmethod
+    def _log(text):
+        print(f"[benchsens {time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
+
+    def update(self, row: dict, label: str):
+        self.done += 1
+        failed = row["status"] not in ("ok", "skipped")
+        self.failed += failed
+        if self._bar is not None:
+            self._bar.update(self._task, advance=1, failed=self.failed)
+            if failed:
+                self._bar.console.print(f"[red]{row['status']}[/red] {label}: {row.get('message', '')[:200]}",
+                                        markup=True, highlight=False)
+            return
+        now = time.monotonic()
+        if failed or now - self._last_log >= self.log_every or self.done == self.total:
+            self._last_log = now
+            elapsed = now - self._start
+            eta = elapsed / self.done * (self.total - self.done)
+            line = f"{self.done}/{self.total} done, {self.failed} failed, ETA {eta:.0f} s"
+            if failed:
+                line += f"; {row['status']}: {label}: {row.get('message', '')[:200]}"
+            self._log(line)
+
+
+def summary_table(df, title: str = "sweep summary"):
+    """A rich Table: per estimator, cells by status, median ranking scores and timings."""
+    from rich.table import Table
+
+    table = Table(title=title)
+    for col in ("estimator", "ok", "error", "timeout", "skipped", "spearman", "weighted τ",
+                "eval s", "analysis s"):
+        table.add_column(col, justify="left" if col == "estimator" else "right")
+    if df.empty:
+        return table
+
+    def med(values):
+        values = np.asarray(values, float)
+        values = values[np.isfinite(values)]
+        return f"{np.median(values):.3f}" if values.size else "-"
+
+    for est, group in df.groupby("estimator", sort=True):
+        counts = group["status"].value_counts()
+        ok = group[group["status"] == "ok"]
+        table.add_row(
+            est, *(str(int(counts.get(s, 0))) for s in ("ok", "error", "timeout", "skipped")),
+            med(ok["spearman"]) if "spearman" in ok else "-",
+            med(ok["weighted_tau"]) if "weighted_tau" in ok else "-",
+            med(ok["eval_seconds"]), med(ok["analysis_seconds"]),
+        )
+    return table

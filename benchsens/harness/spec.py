@@ -1,0 +1,337 @@
+"""Sweep specifications: a TOML file (or a dict) naming problems, estimators, budgets,
+seeds, noise levels and sampling regimes, checked completely before anything runs.
+
+Layout (see ``examples/sweep.toml`` for an annotated example)::
+
+    name = "demo"                # names the sweep in the store
+    budgets = [256, 1024]        # evaluations per cell
+    seeds = 3                    # 0, 1, 2  (or an explicit list [0, 5, 9])
+    noise = [0.0]                # noise levels (sd as a fraction of sd(f))
+    regimes = ["design"]         # design | random | trace:<sampler>
+    timeout = 120                # hard limit per cell, seconds
+    below_minimum = "error"      # or "skip": budgets below an estimator's minimum
+    imports = []                 # modules that register extra problems/estimators
+
+    [[problems]]
+    name = "sobol_g"
+    params = { a = [0, 1, 9, 99] }
+
+    [[estimators]]
+    name = "sobol"
+    options = {}
+    budgets = [1024]             # optional: replaces the sweep's budgets
+    regimes = ["design"]         # optional: replaces the sweep's regimes
+
+``problems`` and ``estimators`` may also be plain lists of names. From Python, entries may
+be :class:`~benchsens.Problem` / :class:`~benchsens.Estimator` instances.
+"""
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import importlib
+import importlib.resources
+import importlib.util
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
+__all__ = ["SpecError", "Spec", "ProblemEntry", "EstimatorEntry", "load_spec", "list_suites",
+           "suite_path", "TRACE_SAMPLERS", "DEFAULT_TIMEOUT"]
+
+#: Optuna samplers usable in a ``trace:<sampler>`` regime.
+TRACE_SAMPLERS = ("tpe", "random", "qmc")
+DEFAULT_TIMEOUT = 600.0
+
+_TOP_KEYS = ("name", "description", "budgets", "seeds", "noise", "regimes", "timeout",
+             "below_minimum", "imports", "problems", "estimators")
+_PROBLEM_KEYS = ("name", "params")
+_ESTIMATOR_KEYS = ("name", "options", "budgets", "regimes")
+
+
+class SpecError(ValueError):
+    """A sweep spec that cannot run; the message names the offending key or value."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ProblemEntry:
+    """A problem of the sweep: a registered name with parameters, or an instance."""
+
+    name: str
+    params: dict
+    instance: Any = None
+
+
+@dataclasses.dataclass(frozen=True)
+class EstimatorEntry:
+    """An estimator of the sweep; ``budgets``/``regimes`` override the sweep's when set."""
+
+    name: str
+    options: dict
+    budgets: tuple[int, ...] | None = None
+    regimes: tuple[str, ...] | None = None
+    instance: Any = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Spec:
+    """A validated sweep specification (what :func:`load_spec` returns)."""
+
+    name: str
+    problems: tuple[ProblemEntry, ...]
+    estimators: tuple[EstimatorEntry, ...]
+    budgets: tuple[int, ...]
+    seeds: tuple[int, ...]
+    noise: tuple[float, ...] = (0.0,)
+    regimes: tuple[str, ...] = ("design",)
+    timeout: float = DEFAULT_TIMEOUT
+    below_minimum: str = "error"
+    imports: tuple[str, ...] = ()
+    description: str = ""
+    source: str = "<dict>"
+
+    def to_dict(self) -> dict:
+        """JSON-able form (instances appear by name and parameters)."""
+        return {
+            "name": self.name, "description": self.description,
+            "budgets": list(self.budgets), "seeds": list(self.seeds), "noise": list(self.noise),
+            "regimes": list(self.regimes), "timeout": self.timeout,
+            "below_minimum": self.below_minimum, "imports": list(self.imports),
+            "problems": [{"name": p.name, "params": p.params} for p in self.problems],
+            "estimators": [
+                {"name": e.name, "options": e.options,
+                 **({"budgets": list(e.budgets)} if e.budgets is not None else {}),
+                 **({"regimes": list(e.regimes)} if e.regimes is not None else {})}
+                for e in self.estimators
+            ],
+        }
+
+
+# -- helpers ---------------------------------------------------------------------------------
+def _suggest(word, choices) -> str:
+    close = difflib.get_close_matches(str(word), list(choices), n=3, cutoff=0.5)
+    return f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+
+
+def _check_keys(table: dict, allowed, where: str):
+    for key in table:
+        if key not in allowed:
+            raise SpecError(
+                f"{where}: unknown key {key!r}{_suggest(key, allowed)} (allowed: {', '.join(allowed)})"
+            )
+
+
+def _as_list(value, where):
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return [value]
+
+
+def _int_list(value, where, minimum):
+    out = []
+    for v in _as_list(value, where):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not float(v).is_integer():
+            raise SpecError(f"{where}: expected integers, got {v!r}")
+        if v < minimum:
+            raise SpecError(f"{where}: values must be >= {minimum}, got {v!r}")
+        out.append(int(v))
+    if not out:
+        raise SpecError(f"{where}: the list is empty, so the sweep would have no cells")
+    if len(set(out)) != len(out):
+        raise SpecError(f"{where}: duplicate values in {out}")
+    return tuple(out)
+
+
+def _seeds(value, where):
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value < 1:
+            raise SpecError(f"{where}: a seed count must be >= 1, got {value}")
+        return tuple(range(value))
+    if not isinstance(value, (list, tuple)):
+        raise SpecError(f"{where}: expected a count or a list of integers, got {value!r}")
+    return _int_list(value, where, 0)
+
+
+def _noise(value, where):
+    out = []
+    for v in _as_list(value, where):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
+            raise SpecError(f"{where}: noise levels must be finite numbers >= 0, got {v!r}")
+        out.append(float(v))
+    if not out:
+        raise SpecError(f"{where}: the list is empty, so the sweep would have no cells")
+    if len(set(out)) != len(out):
+        raise SpecError(f"{where}: duplicate values in {out}")
+    return tuple(out)
+
+
+def _regimes(value, where):
+    out = []
+    for r in _as_list(value, where):
+        if not isinstance(r, str):
+            raise SpecError(f"{where}: a regime is a string, got {r!r}")
+        if r.startswith("trace:"):
+            sampler = r.split(":", 1)[1]
+            if sampler not in TRACE_SAMPLERS:
+                raise SpecError(
+                    f"{where}: unknown trace sampler {sampler!r}{_suggest(sampler, TRACE_SAMPLERS)} "
+                    f"(known: {', '.join(TRACE_SAMPLERS)})"
+                )
+            if importlib.util.find_spec("optuna") is None:
+                raise SpecError(f"{where}: regime {r!r} needs Optuna: pip install 'benchsens[optuna]'")
+        elif r not in ("design", "random"):
+            known = ("design", "random", *(f"trace:{s}" for s in TRACE_SAMPLERS))
+            raise SpecError(f"{where}: unknown regime {r!r}{_suggest(r, known)} (known: {', '.join(known)})")
+        out.append(r)
+    if not out:
+        raise SpecError(f"{where}: the list is empty, so the sweep would have no cells")
+    if len(set(out)) != len(out):
+        raise SpecError(f"{where}: duplicate values in {out}")
+    return tuple(out)
+
+
+def _json_table(value, where) -> dict:
+    if not isinstance(value, dict):
+        raise SpecError(f"{where}: expected a table of name = value, got {value!r}")
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise SpecError(f"{where}: values must be plain numbers, strings, lists or tables ({exc})") from None
+    return dict(value)
+
+
+def _problem_entry(item, where) -> ProblemEntry:
+    from ..problem import Problem
+
+    if isinstance(item, Problem):
+        return ProblemEntry(item.name, dict(item.params), item)
+    if isinstance(item, str):
+        item = {"name": item}
+    if not isinstance(item, dict):
+        raise SpecError(f"{where}: expected a problem name or a table with 'name', got {item!r}")
+    _check_keys(item, _PROBLEM_KEYS, where)
+    if not isinstance(item.get("name"), str) or not item["name"]:
+        raise SpecError(f"{where}: 'name' (a registered problem name) is required, got {item.get('name')!r}")
+    return ProblemEntry(item["name"], _json_table(item.get("params", {}), f"{where}.params"))
+
+
+def _estimator_entry(item, where) -> EstimatorEntry:
+    from ..estimators.base import Estimator
+
+    if isinstance(item, Estimator):
+        return EstimatorEntry(item.name, {}, instance=item)
+    if isinstance(item, str):
+        item = {"name": item}
+    if not isinstance(item, dict):
+        raise SpecError(f"{where}: expected an estimator name or a table with 'name', got {item!r}")
+    _check_keys(item, _ESTIMATOR_KEYS, where)
+    if not isinstance(item.get("name"), str) or not item["name"]:
+        raise SpecError(f"{where}: 'name' (a registered estimator name) is required, got {item.get('name')!r}")
+    return EstimatorEntry(
+        item["name"],
+        _json_table(item.get("options", {}), f"{where}.options"),
+        _int_list(item["budgets"], f"{where}.budgets", 1) if "budgets" in item else None,
+        _regimes(item["regimes"], f"{where}.regimes") if "regimes" in item else None,
+    )
+
+
+def _entries(raw, key, build, source):
+    items = raw.get(key)
+    if items is None:
+        raise SpecError(f"{source}: '{key}' is required")
+    if not isinstance(items, (list, tuple)) or not items:
+        raise SpecError(f"{source}: '{key}' must be a non-empty list, got {items!r}")
+    return tuple(build(item, f"{source}: {key}[{i}]") for i, item in enumerate(items))
+
+
+def parse_spec(raw: dict, source: str = "<dict>") -> Spec:
+    """Check a spec given as a dict (the parsed TOML) and return a :class:`Spec`.
+
+    Only the layout and values are checked here; names, parameters and budgets against
+    each estimator's minimum are checked when the spec is expanded into cells.
+    """
+    if not isinstance(raw, dict):
+        raise SpecError(f"{source}: a spec is a table (dict), got {type(raw).__name__}")
+    _check_keys(raw, _TOP_KEYS, source)
+    name = raw.get("name", Path(source).stem if source != "<dict>" else "sweep")
+    if not isinstance(name, str) or not name:
+        raise SpecError(f"{source}: 'name' must be a non-empty string, got {name!r}")
+    if "budgets" not in raw:
+        raise SpecError(f"{source}: 'budgets' (a list of evaluation budgets) is required")
+    if "seeds" not in raw:
+        raise SpecError(f"{source}: 'seeds' (a count or a list of integers) is required")
+    timeout = raw.get("timeout", DEFAULT_TIMEOUT)
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout < math.inf:
+        raise SpecError(f"{source}: 'timeout' must be a positive number of seconds, got {timeout!r}")
+    below = raw.get("below_minimum", "error")
+    if below not in ("error", "skip"):
+        raise SpecError(f"{source}: 'below_minimum' must be 'error' or 'skip', got {below!r}")
+    imports = raw.get("imports", [])
+    if not isinstance(imports, (list, tuple)) or not all(isinstance(m, str) and m for m in imports):
+        raise SpecError(f"{source}: 'imports' must be a list of module names, got {imports!r}")
+    for module in imports:
+        try:
+            importlib.import_module(module)
+        except ImportError as exc:
+            raise SpecError(f"{source}: cannot import module {module!r} listed in 'imports': {exc}") from None
+    description = raw.get("description", "")
+    if not isinstance(description, str):
+        raise SpecError(f"{source}: 'description' must be a string, got {description!r}")
+    return Spec(
+        name=name,
+        description=description,
+        problems=_entries(raw, "problems", _problem_entry, source),
+        estimators=_entries(raw, "estimators", _estimator_entry, source),
+        budgets=_int_list(raw["budgets"], f"{source}: budgets", 1),
+        seeds=_seeds(raw["seeds"], f"{source}: seeds"),
+        noise=_noise(raw.get("noise", [0.0]), f"{source}: noise"),
+        regimes=_regimes(raw.get("regimes", ["design"]), f"{source}: regimes"),
+        timeout=float(timeout),
+        below_minimum=below,
+        imports=tuple(imports),
+        source=source,
+    )
+
+
+# -- suites and files ------------------------------------------------------------------------
+def list_suites() -> list[str]:
+    """Names of the suites shipped in the package (``benchsens run --suite NAME``)."""
+    folder = importlib.resources.files("benchsens") / "suites"
+    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
+
+
+def suite_path(name: str):
+    """The shipped TOML file of suite ``name``."""
+    suites = list_suites()
+    if name not in suites:
+        raise SpecError(f"unknown suite {name!r}{_suggest(name, suites)} (shipped: {', '.join(suites)})")
+    return importlib.resources.files("benchsens") / "suites" / f"{name}.toml"
+
+
+def load_spec(spec) -> Spec:
+    """A :class:`Spec` from a Spec, a dict, a TOML path, or ``"suite:NAME"``."""
+    if isinstance(spec, Spec):
+        return spec
+    if isinstance(spec, dict):
+        return parse_spec(spec)
+    if isinstance(spec, str) and spec.startswith("suite:"):
+        path, source = suite_path(spec[6:]), f"suite {spec[6:]!r}"
+    elif isinstance(spec, (str, Path)):
+        path, source = Path(spec), str(spec)
+        if not path.is_file():
+            raise SpecError(f"spec file {str(spec)!r} does not exist")
+    else:
+        raise SpecError(f"a spec is a path, a dict or a Spec, got {type(spec).__name__}")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(f"{source}: invalid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"{source}: not a UTF-8 text file ({exc.reason})") from None
+    return parse_spec(raw, source)
