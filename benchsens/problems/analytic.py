@@ -65,7 +65,7 @@ def _as_vector(values, what: str, min_value: float | None = None, strict: bool =
         if bad.any():
             j = int(np.argmax(bad))
             op = ">" if strict else ">="
-            raise ValueError(f"{what}[{j}] = {arr[j]!r} but every value must be {op} {min_value}")
+            raise ValueError(f"{what}[{j}] = {float(arr[j])!r} but every value must be {op} {min_value}")
     return arr
 
 
@@ -161,7 +161,7 @@ def gstar(
     _same_length(d, alpha=alpha, delta=delta)
     if np.any(delta > 1):
         j = int(np.argmax(delta > 1))
-        raise ValueError(f"gstar delta[{j}] = {delta[j]!r} but every shift must lie in [0, 1]")
+        raise ValueError(f"gstar delta[{j}] = {float(delta[j])!r} but every shift must lie in [0, 1]")
     space = Space.unit(d)
 
     def _w(X):
