@@ -1,0 +1,18 @@
+"""SVC (rbf) on digits on a narrower gamma range (half-decade steps from 10**-3.5 to 1).
+
+Same model, folds and other axes as ``svc_digits``: the importance of gamma (and of its
+interaction with C) depends on the grid, which this pair of surfaces shows.
+Run: ``python problems/svc_digits_narrow/recipe.py``.
+"""
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+
+here = Path(__file__).resolve().parent
+spec = importlib.util.spec_from_file_location("svc_digits_recipe", here.parent / "svc_digits" / "recipe.py")
+wide = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(wide)
+
+if __name__ == "__main__":
+    wide.main(gamma_levels=np.logspace(-3.5, 0, 8), out_dir=here)
