@@ -83,6 +83,12 @@ def test_truth_by_pick_freeze_other_parameters(name, params):
     assert_truth_matches(bs.get_problem(name, **params), n=2 * 10**5, seed=13)
 
 
+def test_gstar_default_shift_follows_the_dimension():
+    p = bs.get_problem("gstar", a=[0.0, 1.0, 9.0], alpha=0.5)
+    assert len(p.params["delta"]) == 3 and p.d == 3
+    assert_truth_matches(p, n=2 * 10**5, seed=15)
+
+
 def test_gstar_truth_does_not_depend_on_the_shift():
     p0 = bs.get_problem("gstar", a=[0.0, 2.0], alpha=0.7, delta=[0.0, 0.0])
     p1 = bs.get_problem("gstar", a=[0.0, 2.0], alpha=0.7, delta=[0.45, 0.8])
@@ -273,6 +279,7 @@ def test_gradient_matches_central_differences(name, params):
     ("product", dict(low=[0.0, 1.0], high=[1.0]), "high has 1 values"),
     ("friedman", dict(n_dummy=-1), "n_dummy"),
     ("friedman", dict(n_dummy=1.5), "n_dummy"),
+    ("friedman", dict(n_dummy="two"), "n_dummy"),
     ("oakley_ohagan", dict(a1=[1.0, 2.0], a2=[1.0, 2.0], a3=[1.0, 2.0], M=np.eye(3)), "2 x 2"),
     ("oakley_ohagan", dict(a2=[1.0]), "a2 has 1 values"),
 ])

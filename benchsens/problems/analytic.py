@@ -143,20 +143,23 @@ def sobol_g(a=(0.0, 1.0, 4.5, 9.0, 99.0, 99.0, 99.0, 99.0)) -> Problem:
 def gstar(
     a=(0.0, 0.1, 0.2, 0.3, 0.4, 0.8, 1.0, 2.0, 3.0, 4.0),
     alpha=2.0,
-    delta=(0.37, 0.81, 0.05, 0.62, 0.29, 0.93, 0.14, 0.56, 0.71, 0.48),
+    delta=None,
 ) -> Problem:
     """Saltelli et al. (2010) G* function on [0, 1]^d:
     prod_i ((1 + alpha_i) |2 frac(x_i + delta_i) - 1|^alpha_i + a_i) / (1 + a_i).
 
     ``delta`` shifts each factor (the indices do not depend on it), ``alpha`` bends it
     (< 1 concave, > 1 convex). ``alpha`` may be a scalar. The defaults are Saltelli et al.
-    (2010) test case 6 (their ``a``, alpha = 2) with a fixed ``delta`` (theirs was random).
+    (2010) test case 6 (their ``a``, alpha = 2); their ``delta`` was random, ours defaults to
+    the fixed golden-ratio sequence frac(0.618... * i), i = 1..d.
     The gradient is infinite where |2 frac(x + delta) - 1| = 0 and alpha < 1.
     """
     a = _as_vector(a, "gstar a", min_value=0.0)
     d = a.size
     alpha = _as_vector(alpha, "gstar alpha", min_value=0.0, strict=True)
     alpha = np.broadcast_to(alpha, (d,)).copy() if alpha.size == 1 else alpha
+    if delta is None:
+        delta = np.mod((np.sqrt(5) - 1) / 2 * np.arange(1, d + 1), 1.0)
     delta = _as_vector(delta, "gstar delta", min_value=0.0)
     _same_length(d, alpha=alpha, delta=delta)
     if np.any(delta > 1):
@@ -295,7 +298,7 @@ def friedman(n_dummy: int = 5) -> Problem:
     E[A^2] = 50 (1 - Si(2 pi) / (2 pi)) and E[A | x1] = 10 (1 - cos(pi x1)) / (pi x1), whose
     second moment is a 1-D Gauss-Legendre integral of an entire function (exact to round-off).
     """
-    if isinstance(n_dummy, bool) or int(n_dummy) != n_dummy or n_dummy < 0:
+    if not isinstance(n_dummy, (int, np.integer)) or isinstance(n_dummy, bool) or n_dummy < 0:
         raise ValueError(f"friedman n_dummy must be a non-negative integer, got {n_dummy!r}")
     n_dummy = int(n_dummy)
     d = 5 + n_dummy
