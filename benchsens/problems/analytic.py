@@ -93,7 +93,10 @@ def _product_truth(v: np.ndarray, e2: np.ndarray, mean2: np.ndarray, source: str
     ``V_u = prod_{i in u} v_i prod_{i not in u} mean2_i``.
     """
     d = v.size
-    variance = float(np.prod(e2) - np.prod(mean2))
+    if np.all(mean2 > 0):  # prod(e2) - prod(mean2) without cancellation when every v_i is tiny
+        variance = float(np.prod(mean2) * np.expm1(np.sum(np.log1p(v / mean2))))
+    else:  # some E g_i = 0: only the full-order term is left
+        variance = float(np.prod(e2))
     others_mean2 = np.array([np.prod(np.delete(mean2, i)) for i in range(d)])
     others_e2 = np.array([np.prod(np.delete(e2, i)) for i in range(d)])
     first = v * others_mean2 / variance
