@@ -256,3 +256,9 @@ def test_dgsm_discrete_inputs_step_to_the_next_level():
 ], ids=repr)
 def test_options_pass_check_estimator(est):
     check_estimator(est)
+
+
+def test_dgsm_skips_levels_of_zero_probability():
+    space = bs.Space({"o": bs.Ordinal([1.0, 2.0, 5.0, 6.0], weights=[0.5, 0.0, 0.5, 0.0])})
+    r = bs.estimate(bs.Problem("zero_weight", space, lambda X: X[:, 0] ** 2), "dgsm", budget=200, seed=0)
+    assert r.extras["nu"][0] == pytest.approx(((25.0 - 1.0) / 4.0) ** 2)  # 1 <-> 5, per unit of x

@@ -51,11 +51,11 @@ def _dx_du(dist, x):
 
 
 def _neighbour_cell_midpoints(dist, x):
-    """Unit midpoints of each value's cell and of its neighbouring level's cell."""
-    k = dist.index(x)
-    last = dist.levels.size - 1
-    step = np.where(k < last, k + 1, k - 1)
-    mid = 0.5 * (dist._edges[:-1] + dist._edges[1:])
+    """Unit midpoints of each value's cell and of its neighbouring level's cell
+    (levels of zero probability are skipped: no design point can land on them)."""
+    mid = 0.5 * (dist._edges[:-1] + dist._edges[1:])[dist.weights > 0]
+    k = np.searchsorted(dist.levels[dist.weights > 0], x)
+    step = np.where(k < mid.size - 1, k + 1, k - 1)
     return mid[k], mid[step]
 
 
