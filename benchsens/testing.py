@@ -207,7 +207,8 @@ def check_estimator(est, budget: int | None = None, seed: int = 0) -> None:
     - a budget below ``min_budget`` raises BudgetError naming the minimum, and the minimum
       itself works;
     - NaN in y raises a ValueError saying so;
-    - a pickle round trip gives an estimator with the same options and results;
+    - a pickle round trip gives an estimator with the same options and results, and
+      running it never changes its options;
     - given-data estimators analyse an i.i.d. sample they did not plan; gradient users
       accept an exact gradient.
 
@@ -228,6 +229,7 @@ def check_estimator(est, budget: int | None = None, seed: int = 0) -> None:
         _fail(name, f"min_budget returned {need!r}, not a positive integer")
     need = int(need)
     budget = max(need, 128) if budget is None else int(budget)
+    options = repr(est.get_params())
 
     design, y, result = _run(name, est, problem, budget, seed)
 
@@ -281,3 +283,6 @@ def check_estimator(est, budget: int | None = None, seed: int = 0) -> None:
     if est.uses_gradient:
         smooth = _smooth_problem()
         _run(name, est, smooth, max(int(est.min_budget(smooth.space)), 64), seed, gradient=True)
+
+    if repr(est.get_params()) != options:
+        _fail(name, f"planning/analysing changed the options: {options} -> {est.get_params()!r}")

@@ -81,3 +81,14 @@ def test_mixed_problem_has_every_kind_and_no_truth():
     assert set(p.space.kinds) == {"uniform", "loguniform", "normal", "integer", "ordinal", "categorical"}
     y = p.evaluate(p.space.sample(100, np.random.default_rng(0)))
     assert np.all(np.isfinite(y)) and np.std(y) > 0
+
+
+class _MutatesOptions(_Correlation):
+    def _analyze(self, design, y, gradient):
+        self.power = self.power + 1  # state leaks from one analysis into the next
+        return super()._analyze(design, y, gradient)
+
+
+def test_an_estimator_that_changes_its_options_fails():
+    with pytest.raises(AssertionError, match="same seed gave different results|changed the options"):
+        check_estimator(_MutatesOptions())
