@@ -18,14 +18,16 @@ from ..problem import GroundTruth, Problem
 from ..registry import register_problem
 from ..space import Normal, Space, Uniform
 
-__all__ = ["random_pce", "random_sobol_g", "metafunction", "METAFUNCTION_SHAPES"]
+__all__ = ["random_pce", "random_sobol_g", "metafunction", "METAFUNCTION_SHAPES", "Metafunction",
+           "PolynomialChaos"]
 
-# Rows evaluated at once: bounds the (rows x terms) work arrays for 10^6-point calls.
-_CHUNK = 2**15
+# Rows evaluated at once: bounds the (rows x terms x factors) work arrays.
+_CHUNK = 2**13
 
 
 def _check_int(value, what, low):
-    if isinstance(value, bool) or int(value) != value or value < low:
+    is_int = isinstance(value, (int, np.integer, float)) and not isinstance(value, bool)
+    if not is_int or int(value) != value or value < low:
         raise ValueError(f"{what} must be an integer >= {low}, got {value!r}")
     return int(value)
 
@@ -90,12 +92,18 @@ class PolynomialChaos:
         self._vander = vander
         self._norm = norm(np.arange(degree + 1))
         self._used = np.flatnonzero(self.alphas.any(axis=0))
+        # Each term as columns of the flattened (used input, degree) table of psi values;
+        # short terms are padded with degree 0 of the first used input (psi_0 = 1).
+        width = max(int(np.count_nonzero(a)) for a in self.alphas)
+        self._factors = np.zeros((len(self.alphas), width), int)
+        for t, alpha in enumerate(self.alphas):
+            inputs = np.flatnonzero(alpha)
+            position = np.searchsorted(self._used, inputs)
+            self._factors[t, : inputs.size] = position * (degree + 1) + alpha[inputs]
 
     def _block(self, X):
-        terms = np.ones((X.shape[0], self.coefs.size))
-        for j in self._used:
-            psi = self._vander(X[:, j], self.degree) * self._norm
-            terms *= psi[:, self.alphas[:, j]]
+        psi = self._vander(X[:, self._used], self.degree) * self._norm  # (n, used, degree + 1)
+        terms = psi.reshape(X.shape[0], -1)[:, self._factors].prod(axis=2)
         return self.intercept + terms @ self.coefs
 
     def __call__(self, X):
@@ -215,9 +223,10 @@ def random_sobol_g(d: int = 10, seed: int = 0, n_important: int | None = None) -
     d = _check_int(d, "random_sobol_g d", 1)
     seed = _check_int(seed, "random_sobol_g seed", 0)
     n_important = max(1, d // 4) if n_important is None else n_important
-    if isinstance(n_important, bool) or int(n_important) != n_important or not 0 <= n_important <= d:
-        raise ValueError(f"random_sobol_g n_important must be an integer in [0, d={d}], got {n_important!r}")
-    return _sobol_g_problem(d, seed, int(n_important))
+    n_important = _check_int(n_important, "random_sobol_g n_important", 0)
+    if n_important > d:
+        raise ValueError(f"random_sobol_g n_important must be <= d={d}, got {n_important!r}")
+    return _sobol_g_problem(d, seed, n_important)
 
 
 # -------------------------------------------------------------------------- metafunction
@@ -241,10 +250,15 @@ _ACTIVE_SHAPES = [s for s in METAFUNCTION_SHAPES if s != "no_effect"]
 _QUAD_NODES = 64
 
 
+@functools.cache
+def _gauss_legendre(n):
+    return legendre.leggauss(n)
+
+
 def _shape_quadrature(brk):
     """Gauss-Legendre nodes/weights on [0, 1], split at ``brk`` when it is finite so a
     step shape is integrated exactly."""
-    t, w = legendre.leggauss(_QUAD_NODES)
+    t, w = _gauss_legendre(_QUAD_NODES)
     pieces = [(0.0, 1.0)] if np.isnan(brk) else [(0.0, brk), (brk, 1.0)]
     nodes = np.concatenate([lo + (hi - lo) * (t + 1) / 2 for lo, hi in pieces])
     weights = np.concatenate([(hi - lo) * w / 2 for lo, hi in pieces])
@@ -299,6 +313,16 @@ class Metafunction:
         return {v: a * a * np.prod(var[list(v)]) for v, a in amplitude.items()}
 
 
+def _random_subsets(rng, items, order, count):
+    """``min(count, C(len(items), order))`` distinct random ``order``-subsets of ``items``
+    (uniform: draws until enough distinct ones)."""
+    count = min(count, math.comb(len(items), order))
+    chosen = {}
+    while len(chosen) < count:
+        chosen[tuple(sorted(rng.choice(items, order, replace=False).tolist()))] = None
+    return list(chosen)
+
+
 def _mixture_coefs(rng, n):
     """Puy et al.'s coefficient law: 0.7 N(0, 0.5) + 0.3 N(0, 5) (variances)."""
     sd = np.where(rng.random(n) < 0.7, np.sqrt(0.5), np.sqrt(5.0))
@@ -314,10 +338,7 @@ def _metafunction_model(d, seed, k2, k3, dummy_fraction):
     active = np.flatnonzero(~dummies)
     supports = [(int(i),) for i in active]
     for order, rate in ((2, k2), (3, k3)):
-        candidates = list(combinations(active.tolist(), order))
-        n_pick = min(len(candidates), math.ceil(rate * active.size))
-        if candidates and n_pick:
-            supports += [candidates[k] for k in rng.choice(len(candidates), n_pick, replace=False)]
+        supports += _random_subsets(rng, active, order, math.ceil(rate * active.size))
     return Metafunction(shapes, breaks, supports, _mixture_coefs(rng, len(supports))), dummies
 
 
@@ -348,7 +369,7 @@ def metafunction(d: int = 10, seed: int = 0, k2: float = 0.5, k3: float = 0.2,
     d = _check_int(d, "metafunction d", 1)
     seed = _check_int(seed, "metafunction seed", 0)
     k2, k3 = float(k2), float(k3)
-    if not (k2 >= 0 and k3 >= 0):
+    if not (0 <= k2 < np.inf and 0 <= k3 < np.inf):
         raise ValueError(f"metafunction k2 and k3 must be >= 0, got k2={k2!r}, k3={k3!r}")
     dummy_fraction = _check_fraction(dummy_fraction, "metafunction dummy_fraction")
     return _metafunction_problem(d, seed, k2, k3, dummy_fraction)
