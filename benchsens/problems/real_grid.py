@@ -53,7 +53,7 @@ def level_indices(space: Space, X: np.ndarray) -> tuple[np.ndarray, ...]:
         if np.any(pos < 0):
             i = int(np.argmin(pos))
             raise ValueError(
-                f"X[{i}, {j}] = {X[i, j]!r} is not a grid level of parameter {name!r} "
+                f"X[{i}, {j}] = {float(X[i, j])!r} is not a grid level of parameter {name!r} "
                 f"(levels: {dist.levels.tolist()}); a grid problem is defined only on its grid "
                 "(map unit designs with space.from_unit)"
             )

@@ -5,10 +5,12 @@ interaction with C) depends on the grid, which this pair of surfaces shows.
 Run: ``python problems/svc_digits_narrow/recipe.py``.
 """
 import importlib.util
+import sys
 from pathlib import Path
 
 import numpy as np
 
+sys.dont_write_bytecode = True  # keep the shipped folder free of __pycache__
 here = Path(__file__).resolve().parent
 spec = importlib.util.spec_from_file_location("svc_digits_recipe", here.parent / "svc_digits" / "recipe.py")
 wide = importlib.util.module_from_spec(spec)
