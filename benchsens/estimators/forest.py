@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import clone
 from sklearn.ensemble import RandomForestRegressor
-from sklearn.inspection import permutation_importance
 from sklearn.model_selection import KFold
 
 from ..registry import register_estimator
@@ -43,6 +42,24 @@ class SeededGivenData(Estimator):
         return int(design.info.get("analysis_seed", self.seed))
 
 
+def _permutation_drops(model, U, y, n_repeats, rng):
+    """Increase of the mean squared error when each column of ``U`` is permuted
+    (``(d, n_repeats)``), and the unpermuted error; all permuted copies are predicted in
+    one call (chunked by input to bound memory)."""
+    m, d = U.shape
+    base = np.mean((model.predict(U) - y) ** 2)
+    order = rng.permuted(np.tile(np.arange(m), (d * n_repeats, 1)), axis=1).reshape(d, n_repeats, m)
+    per_input = max(1, 2**22 // (n_repeats * m * d))  # inputs per predict call (<= 32 MiB)
+    drops = np.empty((d, n_repeats))
+    for i0 in range(0, d, per_input):
+        cols = np.arange(i0, min(i0 + per_input, d))
+        copies = np.broadcast_to(U, (cols.size, n_repeats, m, d)).copy()
+        copies[np.arange(cols.size), :, :, cols] = U[order[cols], cols[:, None, None]]
+        pred = model.predict(copies.reshape(-1, d)).reshape(cols.size, n_repeats, m)
+        drops[cols] = np.mean((pred - y) ** 2, axis=2) - base
+    return drops, base
+
+
 def _forest(n_trees, max_depth, min_samples_leaf, seed):
     return RandomForestRegressor(n_estimators=n_trees, max_depth=max_depth,
                                  min_samples_leaf=min_samples_leaf, random_state=seed)
@@ -62,7 +79,8 @@ class Permutation(SeededGivenData):
 
     For each of ``folds`` folds the surrogate (``model``, any scikit-learn regressor; a
     random forest by default) is fitted on the other folds, and each input is permuted
-    ``n_repeats`` times in the held-out fold. With independent inputs and an exact
+    ``n_repeats`` times in the held-out fold (all permuted copies are predicted in one
+    call, instead of one call per input and repeat). With independent inputs and an exact
     surrogate, permuting ``x_i`` raises the mean squared error by
     ``E[(f(x) - f(x_i', x_~i))^2] = 2 V ST_i`` (Jansen's formula), so
     ``total = mean MSE increase / (2 Var(y))``, averaged over folds. This is an
@@ -107,16 +125,14 @@ class Permutation(SeededGivenData):
             zero = np.zeros(d)
             return Estimate(design.space.names, zero, total=zero, extras={"constant_output": True})
         seed = self._random_state(design)
-        seeds = np.random.SeedSequence(seed).generate_state(folds + 1)
-        splits = KFold(n_splits=folds, shuffle=True, random_state=int(seeds[0])).split(design.U)
+        rng = np.random.default_rng(seed)
+        splits = KFold(n_splits=folds, shuffle=True, random_state=int(rng.integers(2**31 - 1)))
         drops, r2 = [], []
-        for k, (train, test) in enumerate(splits):
-            model = self._surrogate(int(seeds[k + 1])).fit(design.U[train], y[train])
-            res = permutation_importance(model, design.U[test], y[test],
-                                         scoring="neg_mean_squared_error",
-                                         n_repeats=n_repeats, random_state=int(seeds[k + 1]))
-            drops.append(res.importances)  # (d, n_repeats): increase of the MSE
-            r2.append(1.0 - np.mean((model.predict(design.U[test]) - y[test]) ** 2) / var)
+        for train, test in splits.split(design.U):
+            model = self._surrogate(int(rng.integers(2**31 - 1))).fit(design.U[train], y[train])
+            drop, base = _permutation_drops(model, design.U[test], y[test], n_repeats, rng)
+            drops.append(drop)
+            r2.append(1.0 - base / var)
         per_draw = np.concatenate(drops, axis=1) / (2.0 * var)  # (d, folds * n_repeats)
         total = per_draw.mean(axis=1)
         se = per_draw.std(axis=1, ddof=1) / np.sqrt(per_draw.shape[1])
