@@ -117,6 +117,23 @@ def test_fanova_discrete_inputs_use_level_weights():
     np.testing.assert_allclose(result.total, s1 + s2.sum(axis=1), atol=1e-10)
 
 
+def test_fanova_equals_optuna_on_the_same_forest():
+    # Optuna's FanovaImportanceEvaluator (tree walks in Python) fits the same forest
+    # (same columns, random_state, settings), so the main-effect fractions must agree
+    optuna = pytest.importorskip("optuna")
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    space = bs.Space.unit(3)
+    X = space.sample(120, np.random.default_rng(6))
+    y = np.sin(6 * X[:, 0]) + 3 * X[:, 1] * X[:, 2]
+    dists = {name: optuna.distributions.FloatDistribution(0.0, 1.0) for name in space.names}
+    study = optuna.create_study()
+    study.add_trials([optuna.trial.create_trial(params=dict(zip(space.names, row)), distributions=dists,
+                                                value=float(v)) for row, v in zip(X.tolist(), y)])
+    theirs = optuna.importance.FanovaImportanceEvaluator(n_trees=8, seed=3).evaluate(study)
+    ours = bs.get_estimator("fanova", n_trees=8, seed=3).analyze(bs.Design.from_sample(space, X), y)
+    np.testing.assert_allclose(ours.importance, [theirs[name] for name in space.names], rtol=1e-9)
+
+
 def test_fanova_ranks_sobol_g(sobol_g):
     design, y = _sample(sobol_g, 0)
     result = bs.get_estimator("fanova", n_trees=32, pairwise=False).analyze(design, y)
