@@ -57,7 +57,8 @@ def _split_cells(tree, d):
     return [np.unique(np.r_[0.0, tree.threshold[tree.feature == i], 1.0]) for i in range(d)]
 
 
-def test_fanova_single_tree_matches_brute_force_grid():
+@pytest.mark.parametrize("max_cells", [2**22, 50])  # pair grids at once / streamed by rows
+def test_fanova_single_tree_matches_brute_force_grid(max_cells):
     # the tree is constant on every cell of the tensor grid of its split points, so
     # tree.predict at the cell midpoints + an exact grid ANOVA is a brute-force reference
     rng = np.random.default_rng(0)
@@ -70,7 +71,7 @@ def test_fanova_single_tree_matches_brute_force_grid():
     values = model.predict(grid).reshape([m.size for m in mids])
     s1, _, s2, _, var = grid_anova(values, [np.diff(e) for e in edges])
 
-    V, Vi, Vij = forest_anova(*leaf_boxes([model.tree_], 3), 1)
+    V, Vi, Vij = forest_anova(*leaf_boxes([model.tree_], 3), 1, max_cells=max_cells)
     np.testing.assert_allclose(V[0], var, rtol=1e-10)
     np.testing.assert_allclose(Vi[0] / V[0], s1, atol=1e-12)
     np.testing.assert_allclose(Vij[0] / V[0], s2, atol=1e-12)

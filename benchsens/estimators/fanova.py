@@ -102,6 +102,31 @@ def _cells(points, tree, n_trees):
     return local, edges
 
 
+def _closed_pair_by_rows(a_i, b_i, a_j, b_j, c, cells_i, cells_j, max_cells):
+    """``integral of E[f | x_i, x_j]^2`` for one tree (centred), its 2-D grid built a block
+    of rows at a time (at most ``max_cells`` cells), the running column sums carried over."""
+    kj = cells_j.size + 1
+    rows = np.concatenate([a_i, b_i, a_i, b_i])
+    order = np.argsort(rows, kind="stable")
+    rows = rows[order]
+    cols = np.concatenate([a_j, a_j, b_j, b_j])[order]
+    weights = np.concatenate([c, -c, -c, c])[order]
+    block = max(1, max_cells // kj)
+    carry = np.zeros(kj)
+    closed = 0.0
+    for r0 in range(0, cells_i.size, block):
+        r1 = min(r0 + block, cells_i.size)
+        s = slice(np.searchsorted(rows, r0), np.searchsorted(rows, r1))
+        grid = np.bincount((rows[s] - r0) * kj + cols[s], weights[s], (r1 - r0) * kj)
+        grid = grid.astype(float, copy=False).reshape(r1 - r0, kj)  # float even when empty
+        np.cumsum(grid, axis=1, out=grid)
+        grid[0] += carry
+        np.cumsum(grid, axis=0, out=grid)
+        carry = grid[-1].copy()
+        closed += cells_i[r0:r1] @ np.square(grid[:, :-1]) @ cells_j
+    return closed
+
+
 def forest_anova(lower, upper, value, tree, n_trees: int, pairwise: bool = True,
                  max_cells: int = 2**22):
     """Exact variance decomposition of each tree, a function constant on boxes of
@@ -109,7 +134,8 @@ def forest_anova(lower, upper, value, tree, n_trees: int, pairwise: bool = True,
 
     Returns ``V`` ``(n_trees,)``, main-effect variances ``V_i`` ``(n_trees, d)`` and pure
     pair variances ``V_ij`` ``(n_trees, d, d)`` (zero when ``pairwise`` is False).
-    Vectorised over trees (pair grids in chunks of at most ``max_cells`` cells).
+    Vectorised over trees; pair grids are built in chunks of at most ``max_cells`` cells
+    (a single tree's grid larger than that is streamed by blocks of rows).
     """
     n_leaves, d = lower.shape
     width = upper - lower
@@ -145,7 +171,14 @@ def forest_anova(lower, upper, value, tree, n_trees: int, pairwise: bool = True,
             kj = cells_j.shape[1] + 1
             w_ij = width[:, i] * width[:, j]
             c = np.divide(mass, w_ij, out=np.zeros(n_leaves), where=w_ij > 0)
-            chunk = max(1, max_cells // (ki * kj))
+            if ki * kj > max_cells:  # one tree's grid is too big: stream its rows
+                for t in range(n_trees):
+                    s = slice(first_leaf[t], first_leaf[t + 1])
+                    closed = _closed_pair_by_rows(a_i[s], b_i[s], a_j[s], b_j[s], c[s],
+                                                  cells_i[t], cells_j[t], max_cells)
+                    pairs[t, i, j] = pairs[t, j, i] = closed - mains[t, i] - mains[t, j]
+                continue
+            chunk = max_cells // (ki * kj)
             for t0 in range(0, n_trees, chunk):
                 t1 = min(t0 + chunk, n_trees)
                 s = slice(first_leaf[t0], first_leaf[t1])
