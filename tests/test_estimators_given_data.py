@@ -287,3 +287,15 @@ def test_plan_seed_and_given_data_seed():
 ])
 def test_non_default_configurations_conform(name, options):
     check_estimator(bs.get_estimator(name, **options))
+
+
+@pytest.mark.parametrize("name, options, match", [
+    ("fanova", dict(forest="gbm"), "forest"), ("fanova", dict(n_trees=0), "n_trees"),
+    ("permutation", dict(folds=1), "folds"), ("permutation", dict(model="forest"), "model"),
+    ("mdi", dict(min_samples_leaf=0), "min_samples_leaf"),
+])
+def test_forest_estimators_bad_options(name, options, match):
+    space = bs.Space.unit(2)
+    design = bs.Design.from_sample(space, space.sample(40, np.random.default_rng(0)))
+    with pytest.raises((ValueError, TypeError), match=match):
+        bs.get_estimator(name, **options).analyze(design, design.X.sum(axis=1))
