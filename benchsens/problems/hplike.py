@@ -162,7 +162,7 @@ def _svm(X):
 
     RBF: a diagonal ridge of good ``(log C, log gamma)`` pairs (smoother kernels need a
     larger C) and overfitting once gamma is large. Poly: a ridge shifted down, plus a
-    penalty for degrees away from 3 (``degree`` matters only for this kernel). Linear:
+    penalty for degrees away from 2-3 (``degree`` matters only for this kernel). Linear:
     only C matters. Balanced class weights help a little. ``shrinking`` is a solver
     heuristic that changes run time only: a dummy.
     """
@@ -170,7 +170,7 @@ def _svm(X):
     x, g = np.log10(c), np.log10(gamma)
     rbf = (0.05 + 0.4 * (1.0 - np.exp(-0.05 * (x + g - 0.5) ** 2))
            + 0.25 * _sigmoid(3.0 * g) + 0.01 * (x - 1.0) ** 2 / 9.0)
-    poly = 0.09 + 0.3 * (1.0 - np.exp(-0.04 * (x + g + 2.0) ** 2)) + 0.02 * (degree - 3.0) ** 2
+    poly = 0.09 + 0.3 * (1.0 - np.exp(-0.04 * (x + g + 2.0) ** 2)) + 0.02 * (degree - 2.6) ** 2
     linear = 0.15 + 0.15 * (1.0 - np.exp(-0.1 * x**2))
     err = np.choose(kernel.astype(int), [rbf, poly, linear])
     return err - 0.01 * balanced
