@@ -1,7 +1,8 @@
 """Our own real grids (folders of ``benchsens.grids``), built from scikit-learn's bundled data.
 
 Each folder holds ``meta.toml`` and ``table.csv`` written by its ``recipe.py``. A folder is
-registered as ``<folder>`` (the loss) and ``<folder>.time`` (fit seconds); tables are parsed
+registered as ``<folder>`` (the loss) and ``<folder>.time`` (fit seconds, unless its meta.toml
+sets ``time_surface = false`` because the fits are too short to time); tables are parsed
 with the csv module and numpy (no pandas) on first use and cached.
 """
 from __future__ import annotations
@@ -115,7 +116,9 @@ def _make_factory(name: str, objective: str, registered: str, tags):
 def _register_all():
     for name in grid_names():
         d = len(read_meta(name)["axes"])
-        for objective, suffix in (("loss", ""), ("time", ".time")):
+        meta = read_meta(name)
+        objectives = (("loss", ""), ("time", ".time")) if meta.get("time_surface", True) else (("loss", ""),)
+        for objective, suffix in objectives:
             tags = ("real", "grid", "sklearn", f"d={d}", objective)
             register_problem(name + suffix, tags=tags)(_make_factory(name, objective, name + suffix, tags))
 
