@@ -62,7 +62,8 @@ def test_family_invariants(case):
     assert t.first.sum() <= 1 + 1e-12 <= t.total.sum() + 2e-12
     # closed S2 never exceeds what the two totals leave room for
     assert np.all(t.second >= 0) and np.allclose(t.second, t.second.T)
-    assert np.all(t.first[:, None] + t.first[None, :] + t.second <= t.total[:, None] + t.total[None, :] + 1e-12)
+    pair_closed = t.first[:, None] + t.first[None, :] + t.second
+    assert np.all(pair_closed <= t.total[:, None] + t.total[None, :] + 1e-12)
     dummies = t.extras.get("dummies", [])
     np.testing.assert_array_equal(t.total[dummies], 0.0)
     # the function really ignores its dummies, and depends on every other input
@@ -218,6 +219,7 @@ def test_families_are_listed():
     ("random_sobol_g", dict(d=4, n_important=5), "n_important must be <= d=4, got 5"),
     ("metafunction", dict(k2=-0.5), "k2=-0.5"),
     ("metafunction", dict(d="ten"), "d must be an integer"),
+    ("metafunction", dict(dummy_fraction="x"), "dummy_fraction must be a number"),
 ])
 def test_bad_family_parameters(name, params, match):
     with pytest.raises(ValueError, match=match):

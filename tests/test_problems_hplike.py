@@ -56,7 +56,8 @@ def test_quadrature_grid_uses_levels_weights_and_unit_gauss_nodes():
     np.testing.assert_allclose(weights[1], [0.3, 0.7])
     np.testing.assert_allclose(axes[2], [16, 64, 256])
     # log10(lr) is uniform on [-4, -1]: the rule integrates log10(lr)^2 exactly
-    np.testing.assert_allclose(weights[0] @ np.log10(axes[0]) ** 2, ((-1) ** 3 - (-4) ** 3) / (3 * 3), rtol=1e-12)
+    second_moment = ((-1) ** 3 - (-4) ** 3) / (3 * 3)
+    np.testing.assert_allclose(weights[0] @ np.log10(axes[0]) ** 2, second_moment, rtol=1e-12)
     assert np.all((axes[0] > 1e-4) & (axes[0] < 1e-1))
 
 

@@ -33,7 +33,10 @@ def _check_int(value, what, low):
 
 
 def _check_fraction(value, what):
-    value = float(value)
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{what} must be a number in [0, 1), got {value!r}") from None
     if not 0.0 <= value < 1.0:
         raise ValueError(f"{what} must lie in [0, 1), got {value!r}")
     return value
@@ -128,7 +131,6 @@ def _random_multi_index(rng, inputs, order, degree, d):
     return tuple(alpha)
 
 
-@functools.lru_cache(maxsize=64)
 def _pce_model(d, degree, seed, basis, dummy_fraction, interactions):
     rng = np.random.default_rng(seed)
     dummies = _pick_dummies(rng, d, dummy_fraction)
@@ -329,7 +331,6 @@ def _mixture_coefs(rng, n):
     return sd * rng.standard_normal(n)
 
 
-@functools.lru_cache(maxsize=64)
 def _metafunction_model(d, seed, k2, k3, dummy_fraction):
     rng = np.random.default_rng(seed)
     dummies = _pick_dummies(rng, d, dummy_fraction)
@@ -368,7 +369,10 @@ def metafunction(d: int = 10, seed: int = 0, k2: float = 0.5, k3: float = 0.2,
     """
     d = _check_int(d, "metafunction d", 1)
     seed = _check_int(seed, "metafunction seed", 0)
-    k2, k3 = float(k2), float(k3)
+    try:
+        k2, k3 = float(k2), float(k3)
+    except (TypeError, ValueError):
+        raise ValueError(f"metafunction k2 and k3 must be numbers, got k2={k2!r}, k3={k3!r}") from None
     if not (0 <= k2 < np.inf and 0 <= k3 < np.inf):
         raise ValueError(f"metafunction k2 and k3 must be >= 0, got k2={k2!r}, k3={k3!r}")
     dummy_fraction = _check_fraction(dummy_fraction, "metafunction dummy_fraction")
