@@ -224,3 +224,23 @@ def test_families_are_listed():
 def test_bad_family_parameters(name, params, match):
     with pytest.raises(ValueError, match=match):
         bs.get_problem(name, **params)
+
+
+@pytest.mark.parametrize("name, params", [
+    ("random_pce", dict(d=6, seed=1)),
+    ("random_pce", dict(d=5, seed=2, basis="hermite", degree=4)),
+    ("random_pce", dict(d=12, seed=5, degree=5)),
+    ("random_sobol_g", dict(d=6, seed=1)),
+])
+def test_family_gradient_matches_finite_differences(name, params):
+    p = bs.get_problem(name, **params)
+    X = p.space.sample(300, np.random.default_rng(1))
+    dist = p.space.dists[0]
+    if dist.kind == "uniform":  # keep x +- h inside the support
+        X = np.clip(X, dist.low + 0.01, dist.high - 0.01)
+    if name == "random_sobol_g":  # stay off the kinks at 1/2
+        X = X[np.all(np.abs(X - 0.5) > 1e-3, axis=1)]
+    h = 1e-6
+    fd = np.column_stack([(p.evaluate(X + h * e) - p.evaluate(X - h * e)) / (2 * h)
+                          for e in np.eye(p.d)])
+    np.testing.assert_allclose(p.gradient(X), fd, rtol=1e-5, atol=1e-6)

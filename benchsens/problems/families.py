@@ -76,9 +76,10 @@ def _subset_truth(subset_variance, d, kind, source, extras=None):
 
 _PCE_BASES = {
     # orthonormal under the input law: E[psi_k psi_l] = delta_kl
-    "legendre": (legendre.legvander, lambda k: np.sqrt(2.0 * k + 1.0), Uniform(-1.0, 1.0)),
-    "hermite": (hermite_e.hermevander, lambda k: 1.0 / np.sqrt([math.factorial(int(i)) for i in k]),
-                Normal(0.0, 1.0)),
+    "legendre": (legendre.legvander, legendre.legder, lambda k: np.sqrt(2.0 * k + 1.0),
+                 Uniform(-1.0, 1.0)),
+    "hermite": (hermite_e.hermevander, hermite_e.hermeder,
+                lambda k: 1.0 / np.sqrt([math.factorial(int(i)) for i in k]), Normal(0.0, 1.0)),
 }
 
 
@@ -91,18 +92,24 @@ class PolynomialChaos:
         self.intercept = float(intercept)
         self.alphas = np.asarray(alphas, int)  # (terms, d) multi-indices
         self.coefs = np.asarray(coefs, float)
-        vander, norm, _ = _PCE_BASES[basis]
+        vander, derivative, norm, _ = _PCE_BASES[basis]
         self._vander = vander
         self._norm = norm(np.arange(degree + 1))
+        # psi_k' = sum_m deriv[k, m] psi_m (derivative of each basis polynomial in the basis)
+        raw = np.array([np.pad(derivative(e), (0, 1)) for e in np.eye(degree + 1)])
+        self._deriv = raw * self._norm[:, None] / self._norm[None, :]
         self._used = np.flatnonzero(self.alphas.any(axis=0))
         # Each term as columns of the flattened (used input, degree) table of psi values;
         # short terms are padded with degree 0 of the first used input (psi_0 = 1).
         width = max(int(np.count_nonzero(a)) for a in self.alphas)
         self._factors = np.zeros((len(self.alphas), width), int)
+        # one-hot (factor slot, term, input) map used to scatter term derivatives
+        self._slot_input = np.zeros((width, len(self.alphas), self.alphas.shape[1]))
         for t, alpha in enumerate(self.alphas):
             inputs = np.flatnonzero(alpha)
             position = np.searchsorted(self._used, inputs)
             self._factors[t, : inputs.size] = position * (degree + 1) + alpha[inputs]
+            self._slot_input[np.arange(inputs.size), t, inputs] = 1.0
 
     def _block(self, X):
         psi = self._vander(X[:, self._used], self.degree) * self._norm  # (n, used, degree + 1)
@@ -111,6 +118,22 @@ class PolynomialChaos:
 
     def __call__(self, X):
         return _by_rows(self._block, X)
+
+    def _gradient_block(self, X):
+        psi = self._vander(X[:, self._used], self.degree) * self._norm
+        n = X.shape[0]
+        values = psi.reshape(n, -1)[:, self._factors]  # (n, terms, slots)
+        slopes = (psi @ self._deriv.T).reshape(n, -1)[:, self._factors]
+        grad = np.zeros((n, self.alphas.shape[1]))
+        for r in range(self._factors.shape[1]):  # product rule over the <= 3 factor slots
+            others = np.prod(np.delete(values, r, axis=2), axis=2)
+            grad += (others * slopes[:, :, r] * self.coefs) @ self._slot_input[r]
+        return grad
+
+    def gradient(self, X):
+        """Exact gradient ``(n, d)``: product rule on every term."""
+        return np.concatenate([self._gradient_block(X[s : s + _CHUNK])
+                               for s in range(0, max(len(X), 1), _CHUNK)])
 
     def subset_variances(self):
         """Orthonormality: the variance of component ``u`` is the sum of ``c_t^2`` over
@@ -181,10 +204,11 @@ def _pce_problem(d, degree, seed, basis, dummy_fraction, interactions):
         "Reliab. Eng. Syst. Saf. 93:964)",
         extras={"dummies": np.flatnonzero(dummies).tolist()},
     )
-    space = Space({f"x{i + 1}": _PCE_BASES[basis][2] for i in range(d)})
+    space = Space({f"x{i + 1}": _PCE_BASES[basis][3] for i in range(d)})
     params = dict(d=d, degree=degree, seed=seed, basis=basis, dummy_fraction=dummy_fraction,
                   interactions=interactions)
-    return Problem("random_pce", space, model, truth, tags=("family", f"d={d}"), params=params)
+    return Problem("random_pce", space, model, truth, gradient=model.gradient,
+                   tags=("family", f"d={d}"), params=params)
 
 
 # ---------------------------------------------------------------------- random Sobol' G
@@ -213,7 +237,13 @@ def _sobol_g_problem(d, seed, n_important):
     def f(X):
         return np.prod((np.abs(4.0 * X - 2.0) + a) / (1.0 + a), axis=1)
 
-    return Problem("random_sobol_g", Space.unit(d), f, truth, tags=("family", f"d={d}"),
+    def gradient(X):
+        # defined except on the kinks x_i = 1/2 (where the sign term gives 0)
+        factors = np.abs(4.0 * X - 2.0) + a
+        return f(X)[:, None] * 4.0 * np.sign(4.0 * X - 2.0) / factors
+
+    return Problem("random_sobol_g", Space.unit(d), f, truth, gradient=gradient,
+                   tags=("family", f"d={d}"),
                    params=dict(d=d, seed=seed, n_important=n_important))
 
 
