@@ -192,7 +192,7 @@ def test_invariants(name):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", [n for n in REAL if n.split(".time")[0] not in OURS + COMMUNITY_FAST])
+@pytest.mark.parametrize("name", [n for n in REAL if n.split(".time")[0] in set(COMMUNITY_ALL) - set(COMMUNITY_FAST)])
 def test_invariants_all_community(name):
     _check_invariants(bs.get_problem(name))
 
@@ -293,11 +293,14 @@ def test_our_grid_files(name):
     assert len(table) == meta["n_configurations"] == np.prod([len(a["levels"]) for a in meta["axes"]])
 
 
-def test_svc_shrinking_is_a_dummy_for_the_loss_not_for_the_time():
-    names = bs.get_problem("svc_digits").space.names
-    j = names.index("shrinking")
-    assert bs.get_problem("svc_digits").truth.total[j] < 1e-3
-    assert bs.get_problem("svc_digits.time").truth.total[j] > 1e-3
+@pytest.mark.parametrize("name", ["svc_digits", "svc_digits_narrow"])
+def test_svc_shrinking_is_an_exact_dummy_for_the_loss_not_for_the_time(name):
+    p = bs.get_problem(name)
+    j = p.space.names.index("shrinking")
+    on, off = np.take(p.replicates, 0, axis=j), np.take(p.replicates, 1, axis=j)
+    np.testing.assert_array_equal(on, off)  # every fold's error is identical
+    assert p.truth.total[j] < 1e-12 and np.all(p.truth.second[j] < 1e-12)
+    assert bs.get_problem(name + ".time").truth.total[j] > 1e-6
 
 
 def test_estimate_runs_on_a_grid_with_replicate_and_gaussian_noise():
