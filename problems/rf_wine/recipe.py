@@ -48,8 +48,8 @@ def main(out_dir=Path(__file__).resolve().parent):
         onehot = (y_test[:, None] == model.classes_[None, :]).astype(float)
         return float(np.mean(np.sum((proba - onehot) ** 2, axis=1)))
 
-    # sklearn: max_features='sqrt' -> int(sqrt(13)) = 3; max_depth=None -> 8 (wine's trees are
-    # pure well before depth 8 with 118 training samples)
+    # sklearn: max_features='sqrt' -> int(sqrt(13)) = 3; max_depth=None -> 8 (fully grown trees
+    # on ~119 training samples measured depth <= 7 here, so 8 is effectively unlimited)
     default = {"n_estimators": 100, "max_features": 3, "max_depth": 8, "min_samples_leaf": 1,
                "criterion": "gini"}
     build_grid(
