@@ -15,6 +15,8 @@ from ._api import (
     register_problem,
 )
 from .scoring import score
+from .harness import run_sweep
+from .store import load_results
 from . import registry  # noqa: F401
 from . import problems as _problems  # noqa: F401  (registers the built-in problems)
 
@@ -30,4 +32,5 @@ __all__ = [
     "estimate", "score",
     "list_problems", "get_problem", "list_estimators", "get_estimator",
     "register_problem", "register_estimator",
+    "run_sweep", "load_results",
 ]

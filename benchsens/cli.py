@@ -1,4 +1,4 @@
-"""Command line: ``benchsens problems | estimators | estimate``."""
+"""Command line: ``benchsens problems | estimators | estimate | run | status | export``."""
 from __future__ import annotations
 
 import argparse
@@ -41,6 +41,110 @@ def _cmd_estimate(args):
         print("  ".join(f"{k}={v:.3f}" for k, v in scores.items() if isinstance(v, float) and np.isfinite(v)))
 
 
+def _cmd_run(args):
+    from .harness import plan_sweep, run_sweep
+
+    if (args.spec is None) == (args.suite is None):
+        raise ValueError("give either a spec file or --suite NAME (not both)")
+    spec = args.spec if args.spec is not None else f"suite:{args.suite}"
+    if args.dry_run:
+        spec, cells, skipped = plan_sweep(spec)
+        print(f"{spec.name}: {len(cells)} cells to run, {len(skipped)} skipped")
+        for cell, reason in skipped[:20]:
+            print(f"  skipped {cell.label()}: {reason}")
+        return
+    if args.store is None:
+        raise ValueError("--store PATH is required (the SQLite file that keeps the results)")
+    run_sweep(spec, store=args.store, workers=args.workers, dask=args.dask, timeout=args.timeout,
+              retry_failed=args.retry_failed, progress=False if args.no_progress else None)
+
+
+def _cmd_status(args):
+    import sqlite3
+
+    from .store import STATUSES, _connect_ro
+
+    db = _connect_ro(args.store)
+    try:
+        counts = dict(db.execute("SELECT status, COUNT(*) FROM cells GROUP BY status").fetchall())
+        print(f"{args.store}: {sum(counts.values())} cells stored: "
+              + ", ".join(f"{s} {counts.get(s, 0)}" for s in STATUSES))
+        try:
+            sweeps = db.execute(
+                "SELECT s.id, s.name, s.started, s.finished, COUNT(p.key), "
+                "SUM(c.key IS NOT NULL), SUM(c.status IN ('error', 'timeout')) "
+                "FROM sweeps s JOIN planned p ON p.sweep_id = s.id LEFT JOIN cells c ON c.key = p.key "
+                "GROUP BY s.id ORDER BY s.id").fetchall()
+        except sqlite3.OperationalError:
+            sweeps = []
+        for sid, name, started, finished, planned, stored, failed in sweeps:
+            state = f"finished {finished}" if finished else "interrupted or running"
+            print(f"  run {sid} of {name!r} (started {started}, {state}): {planned} cells planned, "
+                  f"{stored} stored, {planned - stored} remaining, {failed} error/timeout")
+        rows = db.execute("SELECT estimator, status, COUNT(*) FROM cells GROUP BY estimator, status "
+                          "ORDER BY estimator").fetchall()
+    finally:
+        db.close()
+    by_est: dict[str, dict] = {}
+    for est, status, n in rows:
+        by_est.setdefault(est, {})[status] = n
+    if by_est:
+        print(f"  {'estimator':24s} " + " ".join(f"{s:>8s}" for s in STATUSES))
+        for est, c in by_est.items():
+            print(f"  {est:24s} " + " ".join(f"{c.get(s, 0):8d}" for s in STATUSES))
+
+
+def _cmd_export(args):
+    from .store import export
+
+    out = export(args.store, args.out, args.format)
+    print(f"wrote {out}")
+
+
+_RUN_EXAMPLES = """examples:
+  benchsens run --suite quick --store quick.sqlite
+  benchsens run examples/sweep.toml --store sweep.sqlite --workers 2 --timeout 120
+  benchsens run --suite core-v1 --store core.sqlite --dask tcp://scheduler:8786
+  benchsens run my.toml --dry-run                    # check the spec, count the cells
+
+A killed or interrupted sweep resumes where it stopped when run again with the same store:
+stored cells are skipped; cells stored as error/timeout run again only with --retry-failed.
+"""
+
+
+def _add_harness_commands(sub):
+    raw = argparse.RawDescriptionHelpFormatter
+    p = sub.add_parser("run", help="run a sweep (spec file or shipped suite) into a SQLite store",
+                       description="Run a sweep: every problem x estimator x budget x seed x noise x "
+                                   "regime cell of a TOML spec, under a hard per-cell timeout.",
+                       epilog=_RUN_EXAMPLES, formatter_class=raw)
+    p.add_argument("spec", nargs="?", help="TOML sweep spec (see examples/sweep.toml)")
+    p.add_argument("--suite", help="a shipped suite instead of a file: quick, ci, core-v1")
+    p.add_argument("--store", help="SQLite result file (created, or resumed when it exists)")
+    p.add_argument("--workers", type=int, default=None, help="local worker processes (default: all cores)")
+    p.add_argument("--dask", metavar="ADDRESS", help="run on a Dask distributed scheduler instead")
+    p.add_argument("--timeout", type=float, default=None, help="hard limit per cell in seconds (default: the spec's)")
+    p.add_argument("--retry-failed", action="store_true", help="run cells stored as error/timeout again")
+    p.add_argument("--no-progress", action="store_true", help="plain log lines instead of a progress bar")
+    p.add_argument("--dry-run", action="store_true", help="check the spec and count its cells; run nothing")
+    p.set_defaults(func=_cmd_run)
+    p = sub.add_parser("status", help="cells of a store by status, and what remains",
+                       description="Show how many cells a store holds by status and what each "
+                                   "recorded sweep still has to run.",
+                       epilog="example:\n  benchsens status quick.sqlite", formatter_class=raw)
+    p.add_argument("store")
+    p.set_defaults(func=_cmd_status)
+    p = sub.add_parser("export", help="write a store as CSV or Parquet",
+                       description="Write every cell of a store as one table (arrays as JSON text, "
+                                   "one column per score).",
+                       epilog="examples:\n  benchsens export quick.sqlite --format csv --out quick.csv\n"
+                              "  benchsens export quick.sqlite --out quick.parquet", formatter_class=raw)
+    p.add_argument("store")
+    p.add_argument("--format", choices=("csv", "parquet"), default=None, help="default: from --out's suffix")
+    p.add_argument("--out", required=True, help="output file")
+    p.set_defaults(func=_cmd_export)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="benchsens", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -57,6 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--budget", type=int, default=4096)
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_cmd_estimate)
+    _add_harness_commands(sub)
     return parser
 
 
@@ -64,7 +169,10 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
-    except (KeyError, ValueError, TypeError) as exc:
+    except KeyboardInterrupt:
+        print("benchsens: interrupted; finished cells are stored, run again to resume", file=sys.stderr)
+        return 130
+    except (KeyError, ValueError, TypeError, FileNotFoundError, RuntimeError) as exc:
         msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"benchsens: error: {msg}", file=sys.stderr)
         return 2

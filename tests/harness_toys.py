@@ -28,7 +28,11 @@ def toy_linear(sleep: float = 0.0) -> bs.Problem:
     s = WEIGHTS**2 / np.sum(WEIGHTS**2)
     truth = bs.GroundTruth(first=s, total=s, kind="analytic",
                            source="linear function of independent uniforms: S_i = a_i^2 / sum_j a_j^2")
-    return bs.Problem("toy_linear", bs.Space.unit(3), f, truth, tags=("toy",), params={"sleep": sleep})
+    def cost(X):  # pretend each evaluation took 1 + x1 seconds
+        return 1.0 + X[:, 0]
+
+    return bs.Problem("toy_linear", bs.Space.unit(3), f, truth, cost=cost, tags=("toy",),
+                      params={"sleep": sleep})
 
 
 @bs.register_problem("toy_broken", tags=("toy",))

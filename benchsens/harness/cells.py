@@ -136,8 +136,9 @@ def _problem_for(entry, noise, where):
         problem = get_problem(entry.name, noise=noise, **entry.params)
     except KeyError as exc:
         raise SpecError(f"{where}: {exc.args[0] if exc.args else exc}") from None
-    except (TypeError, ValueError, NotImplementedError) as exc:
-        raise SpecError(f"{where}: problem {entry.name!r} with params {entry.params}: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - whatever a factory raises, the spec is at fault
+        raise SpecError(f"{where}: problem {entry.name!r} with params {entry.params}: "
+                        f"{type(exc).__name__}: {exc}") from None
     if not isinstance(problem, Problem):
         raise SpecError(f"{where}: problem {entry.name!r} did not build a Problem")
     return problem
@@ -154,8 +155,9 @@ def _estimator_for(entry, where):
         est = get_estimator(entry.name, **entry.options)
     except KeyError as exc:
         raise SpecError(f"{where}: {exc.args[0] if exc.args else exc}") from None
-    except (TypeError, ValueError, ImportError) as exc:
-        raise SpecError(f"{where}: estimator {entry.name!r} with options {entry.options}: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - whatever a constructor raises, the spec is at fault
+        raise SpecError(f"{where}: estimator {entry.name!r} with options {entry.options}: "
+                        f"{type(exc).__name__}: {exc}") from None
     return est, dict(entry.options)
 
 

@@ -48,6 +48,7 @@ __all__ = ["SpecError", "Spec", "ProblemEntry", "EstimatorEntry", "load_spec", "
 #: Optuna samplers usable in a ``trace:<sampler>`` regime.
 TRACE_SAMPLERS = ("tpe", "random", "qmc")
 DEFAULT_TIMEOUT = 600.0
+_MAX_SEEDS = 100_000
 
 _TOP_KEYS = ("name", "description", "budgets", "seeds", "noise", "regimes", "timeout",
              "below_minimum", "imports", "problems", "estimators")
@@ -150,8 +151,8 @@ def _int_list(value, where, minimum):
 
 def _seeds(value, where):
     if isinstance(value, int) and not isinstance(value, bool):
-        if value < 1:
-            raise SpecError(f"{where}: a seed count must be >= 1, got {value}")
+        if not 1 <= value <= _MAX_SEEDS:
+            raise SpecError(f"{where}: a seed count must lie in [1, {_MAX_SEEDS}], got {value}")
         return tuple(range(value))
     if not isinstance(value, (list, tuple)):
         raise SpecError(f"{where}: expected a count or a list of integers, got {value!r}")

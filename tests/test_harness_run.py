@@ -1,0 +1,159 @@
+"""Running sweeps: failing cells get their status row, the store resumes, and results are
+identical on 1 worker, 2 workers and a Dask cluster."""
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import benchsens as bs
+import harness_toys as toys
+from benchsens.harness import plan_sweep, run_sweep
+from benchsens.harness.cells import run_cell
+
+
+def _run(spec, store, **kw):
+    return run_sweep(spec, store=store, progress=False, summary=False, **kw)
+
+
+def test_failing_cells_get_status_rows_and_the_rest_finish(tmp_path):
+    limit = 1.0
+    spec = toys.toy_spec(
+        budgets=[16], seeds=1, timeout=limit, regimes=["design", "random"],
+        problems=["toy_linear", "toy_broken"],
+        estimators=["toy_corr", "toy_design", "toy_raise", "toy_nan",
+                    {"name": "toy_hang", "regimes": ["random"]}],
+    )
+    df = _run(spec, tmp_path / "s.sqlite", workers=2).set_index(["problem", "estimator", "regime"])
+    assert len(df) == 2 * 4 * 2 + 2
+    row = lambda p, e, r="design": df.loc[(p, e, r)]  # noqa: E731
+    for regime in ("design", "random"):
+        ok = row("toy_linear", "toy_corr", regime)
+        assert ok.status == "ok" and ok.spearman == 1.0 and ok.n_evals == 16
+        assert row("toy_linear", "toy_raise", regime).status == "error"
+        assert "ValueError: toy_raise failed on purpose" in row("toy_linear", "toy_raise", regime).message
+        nan = row("toy_linear", "toy_nan", regime)
+        assert nan.status == "error" and "invalid importance vector" in nan.message
+        for est in ("toy_corr", "toy_raise", "toy_nan"):
+            broken = row("toy_broken", est, regime)
+            assert broken.status == "error" and "toy_broken evaluation failed on purpose" in broken.message
+            assert "Traceback" in broken.traceback
+    hang = row("toy_linear", "toy_hang", "random")
+    assert hang.status == "timeout" and f"{limit:g} s limit" in hang.message
+    # hard timeout: the child is killed at the deadline, not allowed to finish
+    assert limit <= hang.cell_seconds < limit + 1.0
+    assert row("toy_broken", "toy_hang", "random").status == "error"  # evaluation raises first
+    assert row("toy_linear", "toy_design", "random").status == "skipped"
+    assert row("toy_linear", "toy_design").status == "ok"
+
+
+def test_store_row_content(tmp_path):
+    df = _run(toys.toy_spec(budgets=[32], seeds=1, estimators=["toy_design"], noise=[0.0, 0.5]),
+              tmp_path / "s.sqlite", workers=1)
+    assert set(df.status) == {"ok"} and len(df) == 2
+    r = df.iloc[0]
+    problem = bs.get_problem("toy_linear")
+    np.testing.assert_array_equal(r.truth_total, problem.truth.total)
+    assert r.names == ["x1", "x2", "x3"] and r.importance.shape == (3,)
+    assert r.first.shape == (3,) and r.total.shape == (3,)
+    assert r.truth_kind == "analytic" and r.regime == "design"
+    assert 32 < r.cost < 64  # sum of 1 + x1 over 32 points
+    assert r.eval_seconds >= 0 and r.analysis_seconds >= 0 and r.plan_seconds >= 0
+    assert r.versions["numpy"] == np.__version__ and r.versions["benchsens"]
+    for key in bs.scoring.SCORE_KEYS:
+        assert key in df.columns
+    assert r.n_evals == 32 and r.seconds == r.analysis_seconds
+
+
+def test_design_cell_is_bs_estimate_with_the_cell_seed():
+    """A design cell's streams are bs.streams(cell.entropy): no hidden state."""
+    _, cells, _ = plan_sweep(toys.toy_spec(noise=[0.3], budgets=[32], seeds=1))
+    for cell in cells:
+        row = run_cell(cell)
+        direct = bs.estimate(bs.get_problem("toy_linear", noise=0.3), cell.estimator, 32, seed=cell.entropy)
+        np.testing.assert_array_equal(json.loads(row["importance"]), direct.importance)
+
+
+def test_given_data_estimators_share_the_random_sample():
+    spec = toys.toy_spec(budgets=[32], seeds=1, regimes=["random"], estimators=["toy_corr", "toy_raise"])
+    _, cells, _ = plan_sweep(spec)
+    assert cells[0].data_key == cells[1].data_key and cells[0].key != cells[1].key
+
+
+def test_trace_regime_runs_an_optuna_study():
+    pytest.importorskip("optuna")
+    spec = toys.toy_spec(budgets=[24], seeds=1, regimes=["trace:tpe", "trace:random"], estimators=["toy_corr"])
+    _, cells, _ = plan_sweep(spec)
+    rows = [run_cell(c) for c in cells]
+    assert [r["status"] for r in rows] == ["ok", "ok"], [r["message"] for r in rows]
+    assert rows[0]["importance"] != rows[1]["importance"]
+    assert run_cell(cells[0])["importance"] == rows[0]["importance"]  # the trace is seeded
+
+
+def test_restart_skips_finished_cells_and_retries_failed_only_when_asked(tmp_path):
+    store = tmp_path / "s.sqlite"
+    spec = toys.toy_spec(budgets=[16], seeds=2, estimators=["toy_corr", "toy_raise"])
+    first = _run(spec, store, workers=1).set_index("key")
+    again = _run(spec, store, workers=1).set_index("key")
+    pd.testing.assert_series_equal(first.finished, again.finished)  # nothing ran again
+    retried = _run(spec, store, workers=1, retry_failed=True).set_index("key")
+    ok = first.status == "ok"
+    assert (retried.finished[ok] == first.finished[ok]).all()
+    assert (retried.finished[~ok] > first.finished[~ok]).all()
+    with sqlite3.connect(store) as db:
+        assert db.execute("SELECT COUNT(*), COUNT(DISTINCT key) FROM cells").fetchone() == (4, 4)
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_load_results_and_export(tmp_path):
+    store = tmp_path / "s.sqlite"
+    _run(toys.toy_spec(budgets=[16], seeds=1), store, workers=1)
+    df = bs.load_results(store)
+    assert len(df) == 2 and isinstance(df.importance[0], np.ndarray)
+    assert list(bs.load_results(store, status="ok").key) == list(df.key)
+    assert bs.load_results(store, status="error").empty
+    from benchsens.store import export
+
+    csv = pd.read_csv(export(store, tmp_path / "out.csv"))
+    assert len(csv) == 2 and "spearman" in csv and json.loads(csv.importance[0])
+    pytest.importorskip("pyarrow")
+    pq = pd.read_parquet(export(store, tmp_path / "out.parquet"))
+    assert list(pq.key) == list(csv.key)
+    with pytest.raises(ValueError, match="status must be one of"):
+        bs.load_results(store, status="done")
+    with pytest.raises(FileNotFoundError, match="no result store"):
+        bs.load_results(tmp_path / "nope.sqlite")
+
+
+def _scores(df):
+    cols = ["key", "status", "spearman", "weighted_tau", "mae_first", "top_k"]
+    out = df[cols].sort_values("key").reset_index(drop=True)
+    out["importance"] = [None if v is None else tuple(v) for v in df.sort_values("key").importance]
+    return out
+
+
+def test_identical_scores_on_1_and_2_workers_and_dask(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    spec = toys.toy_spec(budgets=[16, 40], seeds=2, noise=[0.0, 0.5], regimes=["design", "random"])
+    one = _scores(_run(spec, tmp_path / "a.sqlite", workers=1))
+    two = _scores(_run(spec, tmp_path / "b.sqlite", workers=2))
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        on_dask = _scores(_run(spec, tmp_path / "c.sqlite", dask=cluster.scheduler_address))
+    assert (one.status == "ok").sum() == 2 * 2 * 2 * 2 + 2 * 2 * 2  # corr: 2 regimes, design: 1
+    pd.testing.assert_frame_equal(one, two)
+    pd.testing.assert_frame_equal(one, on_dask)
+
+
+def test_dask_hard_timeout(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    spec = toys.toy_spec(budgets=[16], seeds=1, timeout=1.0, estimators=["toy_hang", "toy_corr"])
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        df = _run(spec, tmp_path / "s.sqlite", dask=client).set_index("estimator")
+        assert client.run(lambda: 1)  # the Dask worker survived the runaway cell
+    assert df.loc["toy_hang"].status == "timeout" and 1.0 <= df.loc["toy_hang"].cell_seconds < 2.0
+    assert df.loc["toy_corr"].status == "ok"
