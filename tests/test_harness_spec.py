@@ -87,9 +87,10 @@ def test_below_minimum_skip_and_impossible_regimes_are_reported():
     spec, cells, skipped = plan_sweep(toys.toy_spec(budgets=[4, 16], below_minimum="skip",
                                                     regimes=["design", "random"]))
     reasons = [r for _, r in skipped]
-    # toy_design x random (2 budgets x 2 seeds) + budget 4 for both estimators' other cells
+    # toy_design x random: 2 budgets x 2 seeds; budget 4: toy_corr 2 regimes x 2 seeds,
+    # toy_design 1 regime x 2 seeds
     assert sum("given_data=False" in r for r in reasons) == 4
-    assert sum("below the minimum of 8" in r for r in reasons) == 2 + 2
+    assert sum("below the minimum of 8" in r for r in reasons) == 4 + 2
     assert all(c.budget == 16 for c in cells) and len(cells) == 2 * 2 + 2
     assert {c.key for c in cells}.isdisjoint({c.key for c, _ in skipped})
 

@@ -74,5 +74,7 @@ def run_sweep(spec, store=None, workers: int | None = None, dask=None, timeout: 
     if summary:
         from rich.console import Console
 
-        Console().print(summary_table(df, title=f"{spec.name}: {len(df)} cells"))
+        console = Console()
+        console.width = max(console.width, 110)  # a log file or pipe gets 80 columns otherwise
+        console.print(summary_table(df, title=f"{spec.name}: {len(df)} cells"))
     return df
