@@ -16,13 +16,21 @@ import numpy as np
 __all__ = ["grid_anova"]
 
 
-def _mean_over(values, weights, keep):
-    """Weighted mean over every axis not in ``keep`` (kept axes stay, in order)."""
-    out = values
-    for axis in reversed(range(values.ndim)):
-        if axis not in keep:
-            out = np.tensordot(out, weights[axis], axes=([axis], [0]))
+def _outer(weights):
+    """The joint probability tensor of independent axes."""
+    out = np.ones(())
+    for wj in weights:
+        out = np.multiply.outer(out, wj)
     return out
+
+
+def _conditional_sq(summed, weights):
+    """``sum p * E[c | kept]**2`` from ``summed = sum over the other axes of c * p``:
+    with ``p_kept`` the kept axes' joint weight, ``E[c | kept] = summed / p_kept``."""
+    p_kept = _outer(weights)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        terms = np.where(p_kept > 0, summed**2 / p_kept, 0.0)
+    return float(terms.sum())
 
 
 def grid_anova(values: np.ndarray, weights: Sequence[np.ndarray], second: bool = True):
@@ -41,28 +49,31 @@ def grid_anova(values: np.ndarray, weights: Sequence[np.ndarray], second: bool =
         w.append(wj / wj.sum())
     if not np.all(np.isfinite(values)):
         raise ValueError("grid_anova: the grid holds non-finite values")
-    mean = _mean_over(values, w, ())
+    p = _outer(w)
+    mean = float(np.vdot(p, values))
     centred = values - mean
-    variance = float(_mean_over(centred**2, w, ()))
+    cp = centred * p
+    variance = float(np.vdot(cp, centred))
     if variance <= 0:
         raise ValueError("grid_anova: the function is constant on the grid (zero variance)")
+    axes = tuple(range(d))
     first = np.empty(d)
     total = np.empty(d)
     for j in range(d):
-        m_j = _mean_over(centred, w, (j,))
-        first[j] = w[j] @ m_j**2 / variance
-        # E_{x_-j}[Var_{x_j}(f)]: variance along axis j, then averaged over the rest
-        cond_mean = np.tensordot(centred, w[j], axes=([j], [0]))
-        var_j = np.tensordot(centred**2, w[j], axes=([j], [0])) - cond_mean**2
-        rest = [w[k] for k in range(d) if k != j]
-        total[j] = float(_mean_over(var_j, rest, ())) / variance
+        others = axes[:j] + axes[j + 1 :]
+        first[j] = _conditional_sq(cp.sum(axis=others), [w[j]]) / variance
+        # ST_j = E[Var(f | x_-j)] / V from deviations along axis j; slices on which f is
+        # exactly constant contribute exactly zero (so a true dummy gets ST = 0, not round-off)
+        cond = np.expand_dims(np.tensordot(centred, w[j], axes=([j], [0])), j)
+        dev = np.where(np.ptp(values, axis=j, keepdims=True) == 0, 0.0, centred - cond)
+        total[j] = float(np.vdot(p, dev**2)) / variance
     s2 = None
     if second:
         s2 = np.zeros((d, d))
         for j in range(d):
             for k in range(j + 1, d):
-                m_jk = _mean_over(centred, w, (j, k))
-                vjk = w[j] @ m_jk**2 @ w[k] / variance
+                rest = tuple(a for a in axes if a not in (j, k))
+                vjk = _conditional_sq(cp.sum(axis=rest), [w[j], w[k]]) / variance
                 s2[j, k] = s2[k, j] = vjk - first[j] - first[k]
     clip = lambda a: None if a is None else np.clip(a, 0.0, 1.0)  # noqa: E731 (round-off)
-    return clip(first), clip(total), clip(s2), float(mean), variance
+    return clip(first), clip(total), clip(s2), mean, variance
