@@ -2,6 +2,8 @@
 seeds depend on the cell's identity only."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -10,6 +12,8 @@ import benchsens as bs
 import harness_toys as toys
 from benchsens.harness import Cell, SpecError, expand, list_suites, load_spec, plan_sweep
 from benchsens.harness.spec import _TOP_KEYS, parse_spec
+
+EXAMPLE = Path(__file__).parents[1] / "examples" / "sweep.toml"
 
 # (overrides of the toy spec, a fragment the error message must contain)
 MALFORMED = [
@@ -137,11 +141,13 @@ def test_shipped_suites_parse():
     assert len(load_spec("suite:core-v1").seeds) >= 10
 
 
-def test_shipped_suites_expand_against_the_registry():
+def test_shipped_suites_and_example_expand_against_the_registry():
     """Every name in the shipped suites is registered and every budget fits."""
-    for name in ("quick", "ci", "core-v1"):
-        _, cells, _ = plan_sweep(f"suite:{name}")
+    for spec in ("suite:quick", "suite:ci", "suite:core-v1", EXAMPLE):
+        _, cells, _ = plan_sweep(spec)
         assert cells
+    _, cells, skipped = plan_sweep(EXAMPLE)
+    assert len(cells) == 2 * 2 * 3 * 2 * (1 + 2) + 2 * 3 * 2 and len(skipped) == 2 * 2 * 3 * 2
 
 
 _json = st.recursive(
@@ -155,7 +161,7 @@ _entry = _names | st.fixed_dictionaries(
 _values = {
     "budgets": st.lists(st.integers(-2, 64), max_size=3) | _json,
     "seeds": st.integers(-1, 5) | st.lists(st.integers(-1, 5), max_size=3) | _json,
-    "noise": st.lists(st.floats(-1, 2, allow_nan=True), max_size=2) | _json,
+    "noise": st.lists(st.floats(-1, 2) | st.just(float("nan")), max_size=2) | _json,
     "regimes": st.lists(st.sampled_from(["design", "random", "trace:tpe", "trace:x", "x"]), max_size=2) | _json,
     "problems": st.lists(_entry, max_size=2) | _json,
     "estimators": st.lists(_entry, max_size=2) | _json,
