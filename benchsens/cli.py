@@ -56,7 +56,7 @@ def _cmd_run(args):
     if args.store is None:
         raise ValueError("--store PATH is required (the SQLite file that keeps the results)")
     run_sweep(spec, store=args.store, workers=args.workers, dask=args.dask, timeout=args.timeout,
-              retry_failed=args.retry_failed, progress=False if args.no_progress else None)
+              retry_failed=args.retry_failed, progress="log" if args.no_progress else None)
 
 
 def _cmd_status(args):

@@ -27,15 +27,16 @@ def plan_sweep(spec) -> tuple[Spec, list[Cell], list[tuple[Cell, str]]]:
 
 
 def run_sweep(spec, store=None, workers: int | None = None, dask=None, timeout: float | None = None,
-              retry_failed: bool = False, progress: bool | None = None, summary: bool = True):
+              retry_failed: bool = False, progress: bool | str | None = None, summary: bool = True):
     """Run a sweep and return its cells as a DataFrame (see :func:`benchsens.load_results`).
 
     ``spec``: a TOML path, a dict, a :class:`Spec` or ``"suite:NAME"``. ``store``: the SQLite
     file (created or resumed; ``None`` = a temporary one). ``workers``: local processes
     (default ``os.cpu_count()``); ``dask``: a scheduler address, ``distributed.Client`` or
     cluster instead. ``timeout``: seconds per cell (default: the spec's). ``retry_failed``
-    runs cells stored as error/timeout again. ``progress``: bar/log lines (default: bar on a
-    terminal). ``summary`` prints the summary table at the end.
+    runs cells stored as error/timeout again. ``progress``: the bar on a terminal and log
+    lines otherwise by default; ``"log"`` forces log lines, ``False`` is silent. ``summary``
+    prints the summary table at the end.
     """
     from ..store import Store, load_results
 
@@ -57,7 +58,7 @@ def run_sweep(spec, store=None, workers: int | None = None, dask=None, timeout: 
             # largest budgets first: the long cells do not straggle at the end
             todo = sorted((c for c in cells if c.key not in finished), key=lambda c: -c.budget)
 
-            with Progress(len(todo), len(cells) - len(todo), live=progress, name=spec.name) as bar:
+            with Progress(len(todo), len(cells) - len(todo), mode=progress, name=spec.name) as bar:
                 def on_result(row):
                     cell = by_key[row["key"]]
                     db.put([{**row, **cell.row(), "sweep": spec.name}])

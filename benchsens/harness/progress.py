@@ -11,19 +11,25 @@ __all__ = ["Progress", "summary_table"]
 
 
 class Progress:
-    """Cells done / failed / ETA. ``live=None`` picks the bar when stderr is a terminal."""
+    """Cells done / failed / ETA. ``mode``: True (rich bar), "log" (plain lines on stderr),
+    False (silent), None (the bar when stderr is a terminal, else log lines)."""
 
-    def __init__(self, total: int, already: int = 0, live: bool | None = None, name: str = "sweep",
+    def __init__(self, total: int, already: int = 0, mode: bool | str | None = None, name: str = "sweep",
                  log_every: float = 5.0):
+        if mode not in (True, False, None, "log"):
+            raise ValueError(f"progress must be True, False, None or 'log', got {mode!r}")
         self.total, self.already, self.name = total, already, name
         self.done = self.failed = 0
-        self.live = sys.stderr.isatty() if live is None else live
+        self.silent = mode is False
+        self.live = sys.stderr.isatty() if mode is None else mode is True
         self.log_every = log_every
         self._last_log = 0.0
         self._start = time.monotonic()
         self._bar = None
 
     def __enter__(self):
+        if self.silent:
+            return self
         if self.live:
             from rich.console import Console
             from rich.progress import (BarColumn, MofNCompleteColumn, Progress as RichProgress,
@@ -42,6 +48,8 @@ class Progress:
         return self
 
     def __exit__(self, *exc):
+        if self.silent:
+            return
         if self._bar is not None:
             self._bar.stop()
         else:
@@ -56,6 +64,8 @@ class Progress:
         self.done += 1
         failed = row["status"] not in ("ok", "skipped")
         self.failed += failed
+        if self.silent:
+            return
         if self._bar is not None:
             self._bar.update(self._task, advance=1, failed=self.failed)
             if failed:
