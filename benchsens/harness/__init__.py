@@ -58,6 +58,10 @@ def run_sweep(spec, store=None, workers: int | None = None, dask=None, timeout: 
             # largest budgets first: the long cells do not straggle at the end
             todo = sorted((c for c in cells if c.key not in finished), key=lambda c: -c.budget)
 
+            if skipped and progress is not False:
+                reasons = sorted({reason for _, reason in skipped})
+                Progress._log(f"{spec.name}: {len(skipped)} cells skipped (stored as 'skipped'), "
+                              f"e.g. {reasons[0]}" + (f" (+{len(reasons) - 1} other reasons)" if len(reasons) > 1 else ""))
             with Progress(len(todo), len(cells) - len(todo), mode=progress, name=spec.name) as bar:
                 def on_result(row):
                     cell = by_key[row["key"]]
