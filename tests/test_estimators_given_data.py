@@ -220,6 +220,57 @@ def test_hsic_goal_mode_and_categorical_kernel():
     np.testing.assert_allclose(a.importance, b.importance, rtol=1e-10)
 
 
+def test_hsic_equals_the_textbook_formula():
+    # independent of the centring tricks, the feature path and the p-value code: explicit
+    # Gaussian Gram matrices, H = I - 11'/n and HSIC = tr(K H L H) / n^2
+    rng = np.random.default_rng(9)
+    space = bs.Space.unit(3)
+    X = space.sample(150, rng)
+    y = np.sin(6 * X[:, 0]) + X[:, 1] ** 2 + 0.1 * rng.standard_normal(150)
+    result = bs.get_estimator("hsic").analyze(bs.Design.from_sample(space, X), y)
+    n = y.size
+    H = np.eye(n) - 1.0 / n
+
+    def gram(v):
+        dist = np.abs(v[:, None] - v[None, :])
+        sigma = np.median(dist[np.triu_indices(n, 1)])
+        return np.exp(-(dist**2) / (2 * sigma**2))
+
+    def hsic(K, L):
+        return np.trace(K @ H @ L @ H) / n**2
+
+    L = gram(y)
+    expected = [hsic(gram(X[:, i]), L) / np.sqrt(hsic(gram(X[:, i]), gram(X[:, i])) * hsic(L, L))
+                for i in range(3)]
+    np.testing.assert_allclose(result.importance, expected, rtol=1e-10)
+    np.testing.assert_allclose(result.extras["hsic"], [hsic(gram(X[:, i]), L) for i in range(3)],
+                               rtol=1e-10)
+
+
+def _mixed_discrete_problem():
+    space = bs.Space({"x": bs.Uniform(0, 1), "opt": bs.Categorical(["a", "b", "c"]),
+                      "k": bs.Integer(1, 4), "inert": bs.Categorical(["p", "q", "r"])})
+    return bs.Problem("discrete_mix", space, lambda X: X[:, 0] + 2.0 * (X[:, 1] == 1) + 0.3 * X[:, 2])
+
+
+@pytest.mark.parametrize("name, options", [("hsic", {}), ("hsic", dict(exact_max_n=0)),
+                                           ("fanova", dict(n_trees=8)), ("mdi", dict(n_trees=8)),
+                                           ("permutation", dict(n_trees=8, folds=3, n_repeats=2))])
+def test_planned_design_is_analysed_as_its_points(name, options):
+    # a planned design draws U anywhere in a level's unit cell; only the level matters, so
+    # the analysis equals that of the same points given as a sample (same analysis seed)
+    p = _mixed_discrete_problem()
+    est = bs.get_estimator(name, **options)
+    design = est.plan(p.space, 600, np.random.default_rng(0))
+    assert not np.allclose(design.U, p.space.to_unit(design.X))  # U is not at the midpoints
+    y = p.evaluate(design.X)
+    planned = est.analyze(design, y)
+    given = est.analyze(bs.Design.from_sample(p.space, design.X, **design.info), y)
+    np.testing.assert_allclose(planned.importance, given.importance, rtol=1e-12, atol=1e-15)
+    # the categorical input that matters outranks the inert one by far
+    assert planned.importance[1] > 10 * planned.importance[3] + 0.05
+
+
 @pytest.mark.parametrize("options, match", [
     (dict(target="best"), "target"), (dict(gamma=1.5), "gamma"), (dict(exact_max_n=-1), "exact_max_n"),
     (dict(n_features=1), "n_features"),

@@ -20,7 +20,8 @@ trees (trees with ``V = 0`` are skipped).
 ``first_i + sum_j second_ij``, i.e. interactions of order three and more are left out, so
 it underestimates ST when they matter.
 
-Discrete inputs: the design holds the midpoint of each level's unit cell (width = weight),
+Discrete inputs: the forest is fitted on the midpoint of each level's unit cell (width =
+weight; :func:`~benchsens.estimators.forest.analysis_unit`),
 and a split between two neighbouring levels is moved to the edge between their cells,
 which changes no prediction on the data but makes the cell volumes equal the level
 probabilities. Categorical codes are split like ordered levels (trees group contiguous
@@ -34,7 +35,7 @@ from sklearn.ensemble import ExtraTreesRegressor, RandomForestRegressor
 from ..registry import register_estimator
 from ..space import Space
 from .base import Design, Estimate
-from .forest import SeededGivenData, _check_int
+from .forest import SeededGivenData, _check_forest_options, analysis_unit
 
 __all__ = ["Fanova", "leaf_boxes", "forest_anova"]
 
@@ -232,11 +233,7 @@ class Fanova(SeededGivenData):
         self.seed = seed
 
     def _model(self, seed):
-        _check_int(self.n_trees, "fanova: n_trees", 1)
-        _check_int(self.min_samples_leaf, "fanova: min_samples_leaf", 1)
-        _check_int(self.seed, "fanova: seed", 0)
-        if self.max_depth is not None:
-            _check_int(self.max_depth, "fanova: max_depth", 1)
+        _check_forest_options(self)
         if self.forest not in _FORESTS:
             raise ValueError(f"fanova: forest must be one of {sorted(_FORESTS)}, got {self.forest!r}")
         return _FORESTS[self.forest](n_estimators=self.n_trees, max_depth=self.max_depth,
@@ -244,7 +241,7 @@ class Fanova(SeededGivenData):
 
     def _analyze(self, design: Design, y: np.ndarray, gradient) -> Estimate:
         seed = self._random_state(design)
-        forest = self._model(seed).fit(design.U, y)
+        forest = self._model(seed).fit(analysis_unit(design), y)
         d = len(design.space)
         snap = _snappers(design.space)
         trees = [est.tree_ for est in forest.estimators_]

@@ -1,8 +1,9 @@
 """Forest-surrogate importances from any i.i.d. sample: ``permutation`` and ``mdi``.
 
-Both fit a scikit-learn regressor on the unit-transformed design ``U`` (every input is
-U(0, 1) there; categorical inputs enter as their cell positions, an arbitrary order that
-trees can still split into any contiguous group of codes).
+Both fit a scikit-learn regressor on the unit-transformed design (:func:`analysis_unit`:
+every continuous input is U(0, 1) there; discrete inputs enter as their level's cell
+midpoint, and categorical codes in an arbitrary order that trees can still split into any
+contiguous group of codes).
 """
 from __future__ import annotations
 
@@ -15,7 +16,24 @@ from ..registry import register_estimator
 from ..space import Space
 from .base import Design, Estimate, Estimator
 
-__all__ = ["SeededGivenData", "Permutation", "MDI"]
+__all__ = ["SeededGivenData", "Permutation", "MDI", "analysis_unit"]
+
+
+def analysis_unit(design: Design) -> np.ndarray:
+    """``design.U`` with every discrete column moved to its level's cell midpoint.
+
+    A planned design draws ``U`` anywhere in a level's unit cell; the position inside the
+    cell carries no information (the function sees only the level), so given-data
+    analyses read the midpoints (``space.to_unit(X)``), as for a sample they did not plan.
+    """
+    dists = design.space.dists
+    discrete = [j for j, dist in enumerate(dists) if dist.discrete]
+    if not discrete:
+        return design.U
+    U = design.U.copy()
+    for j in discrete:
+        U[:, j] = dists[j].to_unit(design.X[:, j])
+    return U
 
 
 def _check_int(value, what, low):
@@ -127,10 +145,11 @@ class Permutation(SeededGivenData):
         seed = self._random_state(design)
         rng = np.random.default_rng(seed)
         splits = KFold(n_splits=folds, shuffle=True, random_state=int(rng.integers(2**31 - 1)))
+        U = analysis_unit(design)
         drops, r2 = [], []
-        for train, test in splits.split(design.U):
-            model = self._surrogate(int(rng.integers(2**31 - 1))).fit(design.U[train], y[train])
-            drop, base = _permutation_drops(model, design.U[test], y[test], n_repeats, rng)
+        for train, test in splits.split(U):
+            model = self._surrogate(int(rng.integers(2**31 - 1))).fit(U[train], y[train])
+            drop, base = _permutation_drops(model, U[test], y[test], n_repeats, rng)
             drops.append(drop)
             r2.append(1.0 - base / var)
         per_draw = np.concatenate(drops, axis=1) / (2.0 * var)  # (d, folds * n_repeats)
@@ -165,7 +184,7 @@ class MDI(SeededGivenData):
         _check_forest_options(self)
         d = len(design.space)
         seed = self._random_state(design)
-        forest = _forest(self.n_trees, self.max_depth, self.min_samples_leaf, seed).fit(design.U, y)
+        forest = _forest(self.n_trees, self.max_depth, self.min_samples_leaf, seed).fit(analysis_unit(design), y)
         imp = np.asarray(forest.feature_importances_, float)
         total = imp.sum()
         imp = imp / total if total > 0 else np.zeros(d)

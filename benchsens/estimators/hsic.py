@@ -2,8 +2,9 @@
 
 ``R2_i = HSIC(X_i, Y) / sqrt(HSIC(X_i, X_i) HSIC(Y, Y))`` in ``[0, 1]``, with the biased
 (V-statistic) estimator ``HSIC = tr(K H L H) / n^2`` (Gretton et al. 2005). Kernels:
-Gaussian with the median-heuristic bandwidth on the unit-transformed inputs (and on ``y``),
-the Dirac kernel ``1[a == b]`` on categorical codes and on the goal indicator.
+Gaussian with the median-heuristic bandwidth on the unit-transformed inputs (discrete levels
+at their cell midpoints) and on ``y``, the Dirac kernel ``1[a == b]`` on categorical levels and
+on the goal indicator.
 
 HSIC measures dependence, not a share of variance, so its ranking need not follow the
 Sobol' indices. On Ishigami (n = 2000) it ranks x1 > x3 > x2: x3 (S1 = 0, ST = 0.24) acts only
@@ -38,6 +39,7 @@ from threadpoolctl import threadpool_limits
 from ..registry import register_estimator
 from ..space import Space
 from .base import Design, Estimate, Estimator
+from .forest import analysis_unit
 
 __all__ = ["Hsic"]
 
@@ -139,14 +141,15 @@ class Hsic(Estimator):
 
     def _analyze(self, design: Design, y: np.ndarray, gradient) -> Estimate:
         self._check()
-        n, d = design.U.shape
+        U = analysis_unit(design)  # a level's points share one value (the Dirac kernel needs it)
+        n, d = U.shape
         if self.target == "goal":
             out, out_sigma = (y <= np.quantile(y, self.gamma)).astype(float), None
         else:
             out, out_sigma = y, _bandwidth(y)
         columns = []  # (values, bandwidth or None for the Dirac kernel)
         for i, dist in enumerate(design.space.dists):
-            u = design.U[:, i]
+            u = U[:, i]
             columns.append((u, None) if dist.kind == "categorical" else (u, _bandwidth(u)))
         constant = [np.all(v == v[0]) for v, _ in columns]
         exact = n <= self.exact_max_n
