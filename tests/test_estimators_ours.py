@@ -262,3 +262,13 @@ def test_dgsm_skips_levels_of_zero_probability():
     space = bs.Space({"o": bs.Ordinal([1.0, 2.0, 5.0, 6.0], weights=[0.5, 0.0, 0.5, 0.0])})
     r = bs.estimate(bs.Problem("zero_weight", space, lambda X: X[:, 0] ** 2), "dgsm", budget=200, seed=0)
     assert r.extras["nu"][0] == pytest.approx(((25.0 - 1.0) / 4.0) ** 2)  # 1 <-> 5, per unit of x
+
+
+def test_dgsm_input_with_a_single_possible_level_is_zero_not_nan():
+    # moving to the "next" level stays in the same cell: a zero step, f unchanged
+    space = bs.Space({"x": bs.Uniform(0, 1), "c": bs.Categorical(["only"]),
+                      "o": bs.Ordinal([1.0, 2.0], weights=[1.0, 0.0])})
+    r = bs.estimate(bs.Problem("one_level", space, lambda X: X[:, 0] + X[:, 1] + X[:, 2]), "dgsm",
+                    budget=400, seed=0)
+    assert r.importance[1] == 0 and r.importance[2] == 0 and r.importance[0] > 0
+    assert r.extras["nu"][1] == 0 and r.extras["nu"][2] == 0

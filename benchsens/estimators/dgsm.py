@@ -59,6 +59,12 @@ def _neighbour_cell_midpoints(dist, x):
     return mid[k], mid[step]
 
 
+def _quotient(delta_f, step):
+    """Difference quotients; 0 where the step is 0 (an input with a single possible level
+    is constant, and so is f along it)."""
+    return np.divide(delta_f, step, out=np.zeros_like(delta_f), where=step != 0)
+
+
 @register_estimator
 class DGSM(Estimator):
     """Derivative-based measures and Poincaré bounds on the total indices."""
@@ -120,10 +126,10 @@ class DGSM(Estimator):
             delta_f = y[rows] - f0
             if dists[j].discrete:
                 mid, moved = _neighbour_cell_midpoints(dists[j], X0[:, j])
-                du[:, j] = delta_f / (moved - mid)
+                du[:, j] = _quotient(delta_f, moved - mid)
             elif not isinstance(dists[j], Normal):
                 du[:, j] = delta_f / (design.U[rows, j] - U0[:, j])
-            dx[:, j] = delta_f / (design.X[rows, j] - X0[:, j])
+            dx[:, j] = _quotient(delta_f, design.X[rows, j] - X0[:, j])
         for j in sorted(set(range(d)) - set(fd_columns)):
             dx[:, j] = gradient[:n, j]
             if not isinstance(dists[j], Normal):
