@@ -17,6 +17,7 @@ from numpy.polynomial import hermite_e, legendre
 from ..problem import GroundTruth, Problem
 from ..registry import register_problem
 from ..space import Normal, Space, Uniform
+from .analytic import sobol_g
 
 __all__ = ["random_pce", "random_sobol_g", "metafunction", "METAFUNCTION_SHAPES", "Metafunction",
            "PolynomialChaos"]
@@ -220,29 +221,12 @@ def _sobol_g_problem(d, seed, n_important):
     a = 10.0 ** rng.uniform(1.0, 2.0, size=d)  # a in [10, 100]: barely matters
     important = rng.choice(d, size=n_important, replace=False)
     a[important] = rng.uniform(0.0, 1.0, size=n_important)  # a in [0, 1): matters
-    # Closed form (Sobol' 1998; Saltelli et al. 2008 sec. 3.6): V_i = 1 / (3 (1 + a_i)^2),
-    # V = prod(1 + V_i) - 1, V_u = prod_{i in u} V_i.
-    vi = 1.0 / (3.0 * (1.0 + a) ** 2)
-    variance = np.prod(1.0 + vi) - 1.0
-    total = vi * np.prod(1.0 + vi) / (1.0 + vi) / variance
-    second = np.outer(vi, vi) / variance
-    np.fill_diagonal(second, 0.0)
-    truth = GroundTruth(
-        first=vi / variance, total=total, second=second, kind="analytic",
-        source="Sobol' G closed form, V_i = 1/(3(1+a_i)^2) (Sobol' 1998; Saltelli et al. 2008, "
-        "Global Sensitivity Analysis: The Primer, sec. 3.6)",
-        extras={"a": a.tolist(), "variance": float(variance)},
-    )
-
-    def f(X):
-        return np.prod((np.abs(4.0 * X - 2.0) + a) / (1.0 + a), axis=1)
-
-    def gradient(X):
-        # defined except on the kinks x_i = 1/2 (where the sign term gives 0)
-        factors = np.abs(4.0 * X - 2.0) + a
-        return f(X)[:, None] * 4.0 * np.sign(4.0 * X - 2.0) / factors
-
-    return Problem("random_sobol_g", Space.unit(d), f, truth, gradient=gradient,
+    # function, gradient and closed-form truth are those of the analytic Sobol' G
+    base = sobol_g(a)
+    t = base.truth
+    truth = GroundTruth(first=t.first, total=t.total, second=t.second, kind=t.kind, source=t.source,
+                        extras={"a": a.tolist(), **t.extras})
+    return Problem("random_sobol_g", base.space, base.func, truth, gradient=base._gradient,
                    tags=("family", f"d={d}"),
                    params=dict(d=d, seed=seed, n_important=n_important))
 
