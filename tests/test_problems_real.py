@@ -304,8 +304,6 @@ def test_svc_shrinking_is_an_exact_dummy_for_the_loss_not_for_the_time(name):
 
 
 def test_estimate_runs_on_a_grid_with_replicate_and_gaussian_noise():
-    if "sobol" not in bs.list_estimators():
-        pytest.skip("sobol estimator not registered")
     p = bs.get_problem("svc_digits", noise="replicate")
     a, b = (bs.estimate(p, "sobol", 512, seed=s).importance for s in (0, 0))
     np.testing.assert_array_equal(a, b)  # the evaluation stream decides the replicates
