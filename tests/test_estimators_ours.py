@@ -272,3 +272,16 @@ def test_dgsm_input_with_a_single_possible_level_is_zero_not_nan():
                     budget=400, seed=0)
     assert r.importance[1] == 0 and r.importance[2] == 0 and r.importance[0] > 0
     assert r.extras["nu"][1] == 0 and r.extras["nu"][2] == 0
+
+
+@pytest.mark.parametrize("decimals", [None, 1])  # continuous output / many ties in y
+def test_rank_s1_chatterjee_xi_equals_scipy(decimals):
+    from scipy.stats import chatterjeexi
+
+    space = bs.Space.unit(3)
+    X = space.sample(400, np.random.default_rng(4))
+    y = np.sin(6 * X[:, 0]) + X[:, 1]
+    y = y if decimals is None else np.round(y, decimals)
+    r = bs.get_estimator("rank_s1").analyze(bs.Design.from_sample(space, X), y)
+    expected = [chatterjeexi(X[:, j], y, y_continuous=decimals is None).statistic for j in range(3)]
+    np.testing.assert_allclose(r.extras["chatterjee_xi"], expected, rtol=1e-12)

@@ -42,9 +42,12 @@ def _neighbour_s1(yc, orders):
 
 
 def _chatterjee_xi(y, orders):
-    r = stats.rankdata(y, method="max")[orders]
+    """Chatterjee's xi in its general form, valid with ties in ``y`` (frequent on grids):
+    ``1 - n sum |r_(j+1) - r_(j)| / (2 sum l (n - l))``, ``r = #{y' <= y}``, ``l = #{y' >= y}``."""
     n = y.size
-    return 1.0 - 3.0 * np.abs(np.diff(r, axis=0)).sum(0) / (n**2 - 1)
+    r = stats.rankdata(y, method="max")[orders]
+    l = n + 1 - stats.rankdata(y, method="min")
+    return 1.0 - n * np.abs(np.diff(r, axis=0)).sum(0) / (2.0 * np.sum(l * (n - l)))
 
 
 def _within_level_s1(yc, codes, n_levels):
