@@ -45,10 +45,12 @@ def grid_anova(values: np.ndarray, weights: Sequence[np.ndarray], second: bool =
         if wj.shape != (values.shape[j],):
             raise ValueError(f"grid_anova: axis {j} has {values.shape[j]} nodes but {wj.size} weights")
         if np.any(wj < 0) or not np.isclose(wj.sum(), 1.0):
-            raise ValueError(f"grid_anova: axis {j} weights must be >= 0 and sum to 1")
+            raise ValueError(f"grid_anova: axis {j} weights must be >= 0 and sum to 1, got "
+                             f"min={float(wj.min())!r}, sum={float(wj.sum())!r}")
         w.append(wj / wj.sum())
     if not np.all(np.isfinite(values)):
-        raise ValueError("grid_anova: the grid holds non-finite values")
+        at = tuple(int(i[0]) for i in np.nonzero(~np.isfinite(values)))
+        raise ValueError(f"grid_anova: the grid holds non-finite values, e.g. values{list(at)} = {float(values[at])!r}")
     p = _outer(w)
     mean = float(np.vdot(p, values))
     centred = values - mean

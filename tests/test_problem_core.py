@@ -98,3 +98,14 @@ def test_every_registered_problem_builds_with_defaults():
         assert np.all(t.first <= t.total + tol), name
         assert t.first.sum() <= 1 + 1e-9 + (t.std_error["first"].sum() * 4 if t.kind == "reference" else 0), name
         assert t.total.sum() >= 1 - 1e-9 - (t.std_error["total"].sum() * 4 if t.kind == "reference" else 0), name
+
+
+@pytest.mark.parametrize("values, weights, match", [
+    (np.array([[1.0, np.nan], [2.0, 3.0]]), [np.full(2, 0.5)] * 2, r"values\[0, 1\] = nan"),
+    (np.ones((2, 2)), [np.array([0.5, 0.6]), np.full(2, 0.5)], r"axis 0 .* sum=1\.1"),
+    (np.ones((2, 3)), [np.full(2, 0.5), np.full(2, 0.5)], "axis 1 has 3 nodes but 2 weights"),
+    (np.ones((2, 2)), [np.full(2, 0.5)] * 2, "constant"),
+])
+def test_grid_anova_errors_name_the_bad_value(values, weights, match):
+    with pytest.raises(ValueError, match=match):
+        grid_anova(values, weights)
