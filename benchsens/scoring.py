@@ -92,10 +92,14 @@ def _screening(estimate, truth_total: np.ndarray, threshold: float) -> tuple[flo
     return float(precision), float(recall)
 
 
-def _errors(values, truth: np.ndarray) -> tuple[float, float]:
+def _errors(values, truth: np.ndarray, label: str) -> tuple[float, float]:
     if values is None:
         return np.nan, np.nan
-    err = np.abs(np.asarray(values, float) - truth)
+    values = np.asarray(values, float)
+    if values.shape != truth.shape:
+        raise ValueError(f"estimate.{label} has shape {values.shape} but the truth has "
+                         f"{truth.size} inputs")
+    err = np.abs(values - truth)
     return float(err.mean()), float(err.max())
 
 
@@ -133,7 +137,7 @@ def score(estimate, truth, threshold: float = 0.05, k: int | None = None) -> dic
     out["spearman"], out["weighted_tau"] = _rank_scores(importance, truth.total)
     out["spearman_first"], out["weighted_tau_first"] = _rank_scores(importance, truth.first)
     out["top_k"] = _top_k(importance, truth.total, int(k))
+    out["mae_first"], out["max_first"] = _errors(estimate.first, truth.first, "first")
+    out["mae_total"], out["max_total"] = _errors(estimate.total, truth.total, "total")
     out["precision"], out["recall"] = _screening(estimate, truth.total, threshold)
-    out["mae_first"], out["max_first"] = _errors(estimate.first, truth.first)
-    out["mae_total"], out["max_total"] = _errors(estimate.total, truth.total)
     return out

@@ -137,6 +137,8 @@ def test_bad_arguments(kw, match):
 def test_wrong_length_and_wrong_truth_type():
     with pytest.raises(ValueError, match="2 importances but the truth has 3"):
         bs.score(_est([1.0, 2.0]), _truth([0.1, 0.2, 0.3]))
+    with pytest.raises(ValueError, match=r"estimate.total has shape \(2,\) but the truth has 3"):
+        bs.score(_est([1.0, 2.0, 3.0], total=np.array([0.1, 0.2])), _truth([0.1, 0.2, 0.3]))
     with pytest.raises(TypeError, match="GroundTruth"):
         bs.score(_est([1.0, 2.0]), [0.1, 0.2])
 
