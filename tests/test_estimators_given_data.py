@@ -256,7 +256,8 @@ def _mixed_discrete_problem():
 
 @pytest.mark.parametrize("name, options", [("hsic", {}), ("hsic", dict(exact_max_n=0)),
                                            ("fanova", dict(n_trees=8)), ("mdi", dict(n_trees=8)),
-                                           ("permutation", dict(n_trees=8, folds=3, n_repeats=2))])
+                                           ("permutation", dict(n_trees=8, folds=3, n_repeats=2)),
+                                           ("rank_s1", {})])
 def test_planned_design_is_analysed_as_its_points(name, options):
     # a planned design draws U anywhere in a level's unit cell; only the level matters, so
     # the analysis equals that of the same points given as a sample (same analysis seed)
