@@ -84,8 +84,10 @@ def test_problem_rejects_wrong_inputs():
 
 
 def test_every_registered_problem_builds_with_defaults():
-    names = bs.list_problems()
-    assert names
+    # the harness tests register deliberately broken "toy" problems in the same registry
+    toys = set(bs.list_problems(tag="toy"))
+    names = [n for n in bs.list_problems() if n not in toys]
+    assert len(names) >= 25
     for name in names:
         p = bs.get_problem(name)
         X = p.space.sample(16, np.random.default_rng(0))
