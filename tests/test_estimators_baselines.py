@@ -88,7 +88,10 @@ def test_salib_morris_equals_salib(optimal):
         U = morris_sample.sample(BOX, 4 * r, num_levels=4, optimal_trajectories=r, seed=seed)
     else:
         U = morris_sample.sample(BOX, r, num_levels=4, seed=seed)
-    np.testing.assert_array_equal(design.U, U)
+    # our design sits on the centres of the 4 equal-probability cells, (k + 1/2)/4 ...
+    np.testing.assert_allclose(design.U, (U * 3 + 0.5) / 4, rtol=0, atol=1e-15)
+    # ... and SALib's analysis of its own level grid k/3 gives the same numbers, since it
+    # reads only which input each step moves and in which direction
     Si = morris_analyze.analyze(BOX, U, y, num_resamples=20, num_levels=4, seed=seed)
     np.testing.assert_array_equal(res.importance, Si["mu_star"])
     np.testing.assert_array_equal(res.extras["sigma"], Si["sigma"])

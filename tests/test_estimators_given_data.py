@@ -257,7 +257,8 @@ def _mixed_discrete_problem():
 @pytest.mark.parametrize("name, options", [("hsic", {}), ("hsic", dict(exact_max_n=0)),
                                            ("fanova", dict(n_trees=8)), ("mdi", dict(n_trees=8)),
                                            ("permutation", dict(n_trees=8, folds=3, n_repeats=2)),
-                                           ("rank_s1", {})])
+                                           ("rank_s1", {}), ("salib.rbd_fast", {}),
+                                           ("salib.pawn", {}), ("salib.delta", {})])
 def test_planned_design_is_analysed_as_its_points(name, options):
     # a planned design draws U anywhere in a level's unit cell; only the level matters, so
     # the analysis equals that of the same points given as a sample (same analysis seed)
@@ -269,8 +270,10 @@ def test_planned_design_is_analysed_as_its_points(name, options):
     planned = est.analyze(design, y)
     given = est.analyze(bs.Design.from_sample(p.space, design.X, **design.info), y)
     np.testing.assert_allclose(planned.importance, given.importance, rtol=1e-12, atol=1e-15)
-    # the categorical input that matters outranks the inert one by far
-    assert planned.importance[1] > 10 * planned.importance[3] + 0.05
+    # the categorical input that matters outranks the inert one by far (delta's kernel
+    # density estimate leaves the inert input a positive small-sample bias of about 0.06)
+    factor = 5 if name == "salib.delta" else 10
+    assert planned.importance[1] > factor * planned.importance[3] + 0.05
 
 
 @pytest.mark.parametrize("options, match", [

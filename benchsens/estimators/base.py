@@ -44,6 +44,22 @@ class Design:
     def __len__(self):
         return self.X.shape[0]
 
+    def unit_at_levels(self) -> np.ndarray:
+        """``U`` with every discrete column moved to its level's cell midpoint.
+
+        A planned design draws ``U`` anywhere in a level's unit cell; the position inside the
+        cell carries no information (the function sees only the level), so given-data
+        analyses read the midpoints (``space.to_unit(X)``), as for a sample they did not plan.
+        """
+        dists = self.space.dists
+        discrete = [j for j, dist in enumerate(dists) if dist.discrete]
+        if not discrete:
+            return self.U
+        U = self.U.copy()
+        for j in discrete:
+            U[:, j] = dists[j].to_unit(self.X[:, j])
+        return U
+
 
 @dataclasses.dataclass
 class Estimate:

@@ -21,7 +21,7 @@ trees (trees with ``V = 0`` are skipped).
 it underestimates ST when they matter.
 
 Discrete inputs: the forest is fitted on the midpoint of each level's unit cell (width =
-weight; :func:`~benchsens.estimators.forest.analysis_unit`),
+weight; ``Design.unit_at_levels``),
 and a split between two neighbouring levels is moved to the edge between their cells,
 which changes no prediction on the data but makes the cell volumes equal the level
 probabilities. Categorical codes are split like ordered levels (trees group contiguous
@@ -35,7 +35,7 @@ from sklearn.ensemble import ExtraTreesRegressor, RandomForestRegressor
 from ..registry import register_estimator
 from ..space import Space
 from .base import Design, Estimate
-from .forest import SeededGivenData, _check_forest_options, analysis_unit
+from .forest import SeededGivenData, _check_forest_options
 
 __all__ = ["Fanova", "leaf_boxes", "forest_anova"]
 
@@ -241,7 +241,7 @@ class Fanova(SeededGivenData):
 
     def _analyze(self, design: Design, y: np.ndarray, gradient) -> Estimate:
         seed = self._random_state(design)
-        forest = self._model(seed).fit(analysis_unit(design), y)
+        forest = self._model(seed).fit(design.unit_at_levels(), y)
         d = len(design.space)
         snap = _snappers(design.space)
         trees = [est.tree_ for est in forest.estimators_]

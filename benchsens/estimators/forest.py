@@ -1,6 +1,6 @@
 """Forest-surrogate importances from any i.i.d. sample: ``permutation`` and ``mdi``.
 
-Both fit a scikit-learn regressor on the unit-transformed design (:func:`analysis_unit`:
+Both fit a scikit-learn regressor on the unit-transformed design (``Design.unit_at_levels``:
 every continuous input is U(0, 1) there; discrete inputs enter as their level's cell
 midpoint, and categorical codes in an arbitrary order that trees can still split into any
 contiguous group of codes).
@@ -16,24 +16,7 @@ from ..registry import register_estimator
 from ..space import Space
 from .base import Design, Estimate, Estimator
 
-__all__ = ["SeededGivenData", "Permutation", "MDI", "analysis_unit"]
-
-
-def analysis_unit(design: Design) -> np.ndarray:
-    """``design.U`` with every discrete column moved to its level's cell midpoint.
-
-    A planned design draws ``U`` anywhere in a level's unit cell; the position inside the
-    cell carries no information (the function sees only the level), so given-data
-    analyses read the midpoints (``space.to_unit(X)``), as for a sample they did not plan.
-    """
-    dists = design.space.dists
-    discrete = [j for j, dist in enumerate(dists) if dist.discrete]
-    if not discrete:
-        return design.U
-    U = design.U.copy()
-    for j in discrete:
-        U[:, j] = dists[j].to_unit(design.X[:, j])
-    return U
+__all__ = ["SeededGivenData", "Permutation", "MDI"]
 
 
 def _check_int(value, what, low):
@@ -145,7 +128,7 @@ class Permutation(SeededGivenData):
         seed = self._random_state(design)
         rng = np.random.default_rng(seed)
         splits = KFold(n_splits=folds, shuffle=True, random_state=int(rng.integers(2**31 - 1)))
-        U = analysis_unit(design)
+        U = design.unit_at_levels()
         drops, r2 = [], []
         for train, test in splits.split(U):
             model = self._surrogate(int(rng.integers(2**31 - 1))).fit(U[train], y[train])
@@ -184,7 +167,7 @@ class MDI(SeededGivenData):
         _check_forest_options(self)
         d = len(design.space)
         seed = self._random_state(design)
-        forest = _forest(self.n_trees, self.max_depth, self.min_samples_leaf, seed).fit(analysis_unit(design), y)
+        forest = _forest(self.n_trees, self.max_depth, self.min_samples_leaf, seed).fit(design.unit_at_levels(), y)
         imp = np.asarray(forest.feature_importances_, float)
         total = imp.sum()
         imp = imp / total if total > 0 else np.zeros(d)

@@ -39,7 +39,6 @@ from threadpoolctl import threadpool_limits
 from ..registry import register_estimator
 from ..space import Space
 from .base import Design, Estimate, Estimator
-from .forest import analysis_unit
 
 __all__ = ["Hsic"]
 
@@ -141,7 +140,7 @@ class Hsic(Estimator):
 
     def _analyze(self, design: Design, y: np.ndarray, gradient) -> Estimate:
         self._check()
-        U = analysis_unit(design)  # a level's points share one value (the Dirac kernel needs it)
+        U = design.unit_at_levels()  # a level's points share one value (the Dirac kernel needs it)
         n, d = U.shape
         if self.target == "goal":
             out, out_sigma = (y <= np.quantile(y, self.gamma)).astype(float), None

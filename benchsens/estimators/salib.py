@@ -204,7 +204,13 @@ class SALibMorris(_SALib):
                                      optimal_trajectories=r, local_optimization=True, seed=seed)
         else:
             U = morris_sample.sample(unit_problem(d), r, num_levels=self.num_levels, seed=seed)
-        return Design.from_unit(space, U, trajectories=r, seed=seed)
+        # SALib's levels k/(p-1) include 0 and 1, whose quantiles are infinite for a Normal
+        # input (8 sd after clipping: outside where e.g. borehole's radius is positive). Use
+        # the centres (k + 1/2)/p of p equal-probability cells instead: an affine map of every
+        # coordinate, so each step keeps its input and direction (all SALib's analysis reads)
+        # and mu* changes by the same factor for every input.
+        p = self.num_levels
+        return Design.from_unit(space, (U * (p - 1) + 0.5) / p, trajectories=r, seed=seed)
 
     def _analyze(self, design, y, gradient):
         seed = self._own_seed(design)
@@ -294,7 +300,7 @@ class SALibRbdFast(_GivenData):
 
     def _analyze(self, design, y, gradient):
         self._require_spread(y)
-        Si = rbd_fast_analyze.analyze(unit_problem(len(design.space)), design.U, y, M=self.M,
+        Si = rbd_fast_analyze.analyze(unit_problem(len(design.space)), design.unit_at_levels(), y, M=self.M,
                                       num_resamples=self.num_resamples, conf_level=self.conf_level,
                                       seed=self._seed(design))
         first = self._finite(design, Si["S1"], "S1")
@@ -328,7 +334,7 @@ class SALibDelta(_GivenData):
         extras = {}
         # thousands of tiny BLAS calls (1-D KDEs): extra BLAS threads only spin
         with isolated_global_state(extras), threadpool_limits(1):
-            Si = delta_analyze.analyze(unit_problem(len(design.space)), design.U, y,
+            Si = delta_analyze.analyze(unit_problem(len(design.space)), design.unit_at_levels(), y,
                                        num_resamples=self.num_resamples, conf_level=self.conf_level,
                                        seed=self._seed(design), method="all")
         delta = self._finite(design, Si["delta_raw"], "delta", extras)
@@ -358,7 +364,7 @@ class SALibPawn(_GivenData):
     def _analyze(self, design, y, gradient):
         extras = {}
         with isolated_global_state(extras):
-            Si = pawn_analyze.analyze(unit_problem(len(design.space)), design.U, y, S=self.S,
+            Si = pawn_analyze.analyze(unit_problem(len(design.space)), design.unit_at_levels(), y, S=self.S,
                                       seed=self._seed(design))
         median = self._finite(design, Si["median"], "PAWN median", extras)
         extras.update({k: np.asarray(Si[k], float) for k in ("minimum", "mean", "maximum", "CV")})
