@@ -117,7 +117,13 @@ class Problem:
                 raise ValueError(
                     f"Problem {name!r}: truth has {truth.d} values for {len(space)} inputs"
                 )
-        noise = float(noise)
+        try:
+            noise = float(noise)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"Problem {name!r}: noise must be a number >= 0, got {noise!r} "
+                "(noise='replicate' exists only on real grid problems)"
+            ) from None
         if not np.isfinite(noise) or noise < 0:
             raise ValueError(f"Problem {name!r}: noise must be >= 0, got {noise!r}")
         self.name = name

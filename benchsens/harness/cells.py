@@ -73,7 +73,7 @@ class Cell:
     given_data: bool
     budget: int
     seed: int
-    noise: float
+    noise: float | str
     regime: str
     imports: tuple[str, ...] = ()
     problem_obj: Any = dataclasses.field(default=None, compare=False, repr=False)
@@ -102,7 +102,7 @@ class Cell:
 
     def label(self) -> str:
         return (f"{self.problem} x {self.estimator} budget={self.budget} seed={self.seed}"
-                + (f" noise={self.noise:g}" if self.noise else "")
+                + (f" noise={self.noise}" if self.noise else "")
                 + (f" {self.regime}" if self.regime != "design" else ""))
 
     def row(self) -> dict:

@@ -162,8 +162,13 @@ def _seeds(value, where):
 def _noise(value, where):
     out = []
     for v in _as_list(value, where):
+        if v == "replicate":  # real grids: one recorded seed/fold per evaluation
+            out.append(v)
+            continue
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
-            raise SpecError(f"{where}: noise levels must be finite numbers >= 0, got {v!r}")
+            raise SpecError(
+                f"{where}: noise levels must be finite numbers >= 0 or \"replicate\", got {v!r}"
+            )
         out.append(float(v))
     if not out:
         raise SpecError(f"{where}: the list is empty, so the sweep would have no cells")
