@@ -37,7 +37,7 @@ MALFORMED = [
     ({"seeds": 0}, "a seed count must lie in [1,"),
     ({"seeds": [-1]}, "values must be >= 0, got -1"),
     ({"seeds": "3"}, "expected a count or a list of integers"),
-    ({"noise": [-0.1]}, "noise levels must be finite numbers >= 0, got -0.1"),
+    ({"noise": [-0.1]}, "noise levels must be finite numbers >= 0 or \"replicate\", got -0.1"),
     ({"noise": [float("nan")]}, "noise levels must be finite numbers >= 0"),
     ({"regimes": ["desgin"]}, "unknown regime 'desgin'; did you mean 'design'"),
     ({"regimes": ["trace:tpee"]}, "unknown trace sampler 'tpee'; did you mean 'tpe'"),
