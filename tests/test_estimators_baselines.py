@@ -88,10 +88,7 @@ def test_salib_morris_equals_salib(optimal):
         U = morris_sample.sample(BOX, 4 * r, num_levels=4, optimal_trajectories=r, seed=seed)
     else:
         U = morris_sample.sample(BOX, r, num_levels=4, seed=seed)
-    # our design sits on the centres of the 4 equal-probability cells, (k + 1/2)/4 ...
-    np.testing.assert_allclose(design.U, (U * 3 + 0.5) / 4, rtol=0, atol=1e-15)
-    # ... and SALib's analysis of its own level grid k/3 gives the same numbers, since it
-    # reads only which input each step moves and in which direction
+    np.testing.assert_array_equal(design.U, U)
     Si = morris_analyze.analyze(BOX, U, y, num_resamples=20, num_levels=4, seed=seed)
     np.testing.assert_array_equal(res.importance, Si["mu_star"])
     np.testing.assert_array_equal(res.extras["sigma"], Si["sigma"])
@@ -302,3 +299,21 @@ def test_sobol_and_fast_values_near_the_truth():
     fast = bs.estimate(ISHIGAMI, bs.get_estimator("salib.fast", num_resamples=10), 3 * 2000, seed=0)
     np.testing.assert_allclose(fast.first, ISHIGAMI.truth.first, atol=0.03)
     np.testing.assert_allclose(fast.total, ISHIGAMI.truth.total, atol=0.05)
+
+
+def test_salib_morris_moves_normal_inputs_to_cell_centres():
+    # levels 0 and 1 are infinite quantiles of a Normal: such inputs sit on (k + 1/2)/p
+    space = bs.Space({"u": bs.Uniform(0, 1), "z": bs.Normal(0, 1)})
+    problem = bs.Problem("uz", space, lambda X: X[:, 0] + 0.5 * X[:, 1] ** 2)
+    est = bs.get_estimator("salib.morris", num_resamples=20)
+    design, y, res = _planned(est, 300, problem=problem)
+    r, seed = design.info["trajectories"], design.info["seed"]
+    U = morris_sample.sample(unit_problem(2), r, num_levels=4, seed=seed)
+    np.testing.assert_array_equal(design.U[:, 0], U[:, 0])
+    np.testing.assert_allclose(design.U[:, 1], (U[:, 1] * 3 + 0.5) / 4, rtol=0, atol=1e-15)
+    assert np.all(np.abs(design.X[:, 1]) < 1.2)  # quantiles of 1/8 .. 7/8, never 8 sd
+    # SALib's analysis of its own level grid k/3 reads only each step's input and direction;
+    # the centred input's effects are rescaled to the same unit step
+    Si = morris_analyze.analyze(unit_problem(2), U, y, num_resamples=20, num_levels=4, seed=seed)
+    np.testing.assert_allclose(res.importance, Si["mu_star"] * [1, 4 / 3], rtol=1e-12)
+    assert np.all(np.isfinite(bs.estimate(bs.get_problem("borehole"), est, 900, seed=0).importance))

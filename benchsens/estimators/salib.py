@@ -204,13 +204,15 @@ class SALibMorris(_SALib):
                                      optimal_trajectories=r, local_optimization=True, seed=seed)
         else:
             U = morris_sample.sample(unit_problem(d), r, num_levels=self.num_levels, seed=seed)
-        # SALib's levels k/(p-1) include 0 and 1, whose quantiles are infinite for a Normal
-        # input (8 sd after clipping: outside where e.g. borehole's radius is positive). Use
-        # the centres (k + 1/2)/p of p equal-probability cells instead: an affine map of every
-        # coordinate, so each step keeps its input and direction (all SALib's analysis reads)
-        # and mu* changes by the same factor for every input.
+        # SALib's levels k/(p-1) include 0 and 1, whose quantiles are infinite for an
+        # unbounded (Normal) input (8 sd after clipping: e.g. a negative borehole radius).
+        # Such inputs take the centres (k + 1/2)/p of p equal-probability cells instead; the
+        # map is affine, so each step keeps its input and direction (all SALib's analysis
+        # reads) and _analyze rescales their effects by p/(p-1) to the same unit step.
+        centred = [j for j, dist in enumerate(space.dists) if dist.kind == "normal"]
         p = self.num_levels
-        return Design.from_unit(space, (U * (p - 1) + 0.5) / p, trajectories=r, seed=seed)
+        U[:, centred] = (U[:, centred] * (p - 1) + 0.5) / p
+        return Design.from_unit(space, U, trajectories=r, seed=seed, centred=centred)
 
     def _analyze(self, design, y, gradient):
         seed = self._own_seed(design)
@@ -218,11 +220,14 @@ class SALibMorris(_SALib):
             unit_problem(len(design.space)), design.U, y, num_resamples=self.num_resamples,
             conf_level=self.conf_level, num_levels=self.num_levels, seed=seed,
         )
-        mu_star = self._finite(design, Si["mu_star"], "mu_star")
+        scale = np.ones(len(design.space))
+        scale[design.info.get("centred", [])] = self.num_levels / (self.num_levels - 1)
+        mu_star = self._finite(design, Si["mu_star"], "mu_star") * scale
         return Estimate(
             names=[], importance=mu_star,
-            ci={"importance": _interval(mu_star, Si["mu_star_conf"])},
-            extras={"mu": np.asarray(Si["mu"], float), "sigma": np.asarray(Si["sigma"], float),
+            ci={"importance": _interval(mu_star, np.asarray(Si["mu_star_conf"], float) * scale)},
+            extras={"mu": np.asarray(Si["mu"], float) * scale,
+                    "sigma": np.asarray(Si["sigma"], float) * scale,
                     "trajectories": int(design.info["trajectories"])},
         )
 
