@@ -134,6 +134,15 @@ def _as_list(value, where):
     return [value]
 
 
+def _nonempty_unique(out, where) -> tuple:
+    """``out`` as a tuple, refusing an empty list (no cells) and repeated values."""
+    if not out:
+        raise SpecError(f"{where}: the list is empty, so the sweep would have no cells")
+    if len(set(out)) != len(out):
+        raise SpecError(f"{where}: duplicate values in {out}")
+    return tuple(out)
+
+
 def _int_list(value, where, minimum):
     out = []
     for v in _as_list(value, where):
@@ -142,11 +151,7 @@ def _int_list(value, where, minimum):
         if v < minimum:
             raise SpecError(f"{where}: values must be >= {minimum}, got {v!r}")
         out.append(int(v))
-    if not out:
-        raise SpecError(f"{where}: the list is empty, so the sweep would have no cells")
-    if len(set(out)) != len(out):
-        raise SpecError(f"{where}: duplicate values in {out}")
-    return tuple(out)
+    return _nonempty_unique(out, where)
 
 
 def _seeds(value, where):
@@ -170,11 +175,7 @@ def _noise(value, where):
                 f"{where}: noise levels must be finite numbers >= 0 or \"replicate\", got {v!r}"
             )
         out.append(float(v))
-    if not out:
-        raise SpecError(f"{where}: the list is empty, so the sweep would have no cells")
-    if len(set(out)) != len(out):
-        raise SpecError(f"{where}: duplicate values in {out}")
-    return tuple(out)
+    return _nonempty_unique(out, where)
 
 
 def _regimes(value, where):
@@ -195,11 +196,7 @@ def _regimes(value, where):
             known = ("design", "random", *(f"trace:{s}" for s in TRACE_SAMPLERS))
             raise SpecError(f"{where}: unknown regime {r!r}{_suggest(r, known)} (known: {', '.join(known)})")
         out.append(r)
-    if not out:
-        raise SpecError(f"{where}: the list is empty, so the sweep would have no cells")
-    if len(set(out)) != len(out):
-        raise SpecError(f"{where}: duplicate values in {out}")
-    return tuple(out)
+    return _nonempty_unique(out, where)
 
 
 def _json_table(value, where) -> dict:
