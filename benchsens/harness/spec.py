@@ -209,18 +209,25 @@ def _json_table(value, where) -> dict:
     return dict(value)
 
 
+def _named_table(item, kind: str, allowed, where) -> dict:
+    """A spec entry as a table with a non-empty 'name' (a bare string is its name)."""
+    if isinstance(item, str):
+        item = {"name": item}
+    if not isinstance(item, dict):
+        article = "an" if kind[0] in "aeiou" else "a"
+        raise SpecError(f"{where}: expected {article} {kind} name or a table with 'name', got {item!r}")
+    _check_keys(item, allowed, where)
+    if not isinstance(item.get("name"), str) or not item["name"]:
+        raise SpecError(f"{where}: 'name' (a registered {kind} name) is required, got {item.get('name')!r}")
+    return item
+
+
 def _problem_entry(item, where) -> ProblemEntry:
     from ..problem import Problem
 
     if isinstance(item, Problem):
         return ProblemEntry(item.name, dict(item.params), item)
-    if isinstance(item, str):
-        item = {"name": item}
-    if not isinstance(item, dict):
-        raise SpecError(f"{where}: expected a problem name or a table with 'name', got {item!r}")
-    _check_keys(item, _PROBLEM_KEYS, where)
-    if not isinstance(item.get("name"), str) or not item["name"]:
-        raise SpecError(f"{where}: 'name' (a registered problem name) is required, got {item.get('name')!r}")
+    item = _named_table(item, "problem", _PROBLEM_KEYS, where)
     return ProblemEntry(item["name"], _json_table(item.get("params", {}), f"{where}.params"))
 
 
@@ -229,13 +236,7 @@ def _estimator_entry(item, where) -> EstimatorEntry:
 
     if isinstance(item, Estimator):
         return EstimatorEntry(item.name, {}, instance=item)
-    if isinstance(item, str):
-        item = {"name": item}
-    if not isinstance(item, dict):
-        raise SpecError(f"{where}: expected an estimator name or a table with 'name', got {item!r}")
-    _check_keys(item, _ESTIMATOR_KEYS, where)
-    if not isinstance(item.get("name"), str) or not item["name"]:
-        raise SpecError(f"{where}: 'name' (a registered estimator name) is required, got {item.get('name')!r}")
+    item = _named_table(item, "estimator", _ESTIMATOR_KEYS, where)
     return EstimatorEntry(
         item["name"],
         _json_table(item.get("options", {}), f"{where}.options"),
