@@ -4,6 +4,7 @@ import pytest
 
 import benchsens as bs
 from benchsens.testing import check_estimator, mixed_problem
+from conftest import PACKAGE_ESTIMATORS
 
 
 # SALib's delta analysis spends ~20 s CPU per call at 128 points (its bootstrap re-runs a
@@ -12,7 +13,7 @@ _SLOW = {"salib.delta"}
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in _SLOW else n
-                                  for n in bs.list_estimators()])
+                                  for n in PACKAGE_ESTIMATORS])
 def test_registered_estimator_conforms(name):
     try:
         est = bs.get_estimator(name)

@@ -1,3 +1,6 @@
+import importlib
+import pkgutil
+import subprocess
 import sys
 import textwrap
 
@@ -48,6 +51,7 @@ def test_entry_point_problem_and_estimator(plugin_dist):
     estimators = Registry("estimator", "benchsens.estimators")
     est = estimators.build("plugin_const")
     assert est.name == "plugin_const" and est.given_data
+    assert estimators.names(tag="given_data") == ["plugin_const"]
 
 
 def test_unknown_names_suggest_close_ones():
@@ -62,3 +66,92 @@ def test_duplicate_registration_is_refused():
     reg.register("a", lambda: None)
     with pytest.raises(ValueError, match="already registered"):
         reg.register("a", lambda: 1)
+
+
+def test_build_names_missing_and_unknown_parameters():
+    reg = Registry("problem", "benchsens.nothing")
+    reg.register("needs_a", lambda a, b=1: (a, b))
+    with pytest.raises(TypeError, match=r"^problem 'needs_a' is missing required parameter\(s\) \['a'\]$"):
+        reg.build("needs_a", b=2)
+    with pytest.raises(TypeError, match=r"unknown parameter\(s\) \['c'\]; it accepts \['a', 'b'\]"):
+        reg.build("needs_a", a=1, c=3)
+    with pytest.raises(TypeError, match=r"unknown parameter\(s\) \['c'\].*missing required parameter\(s\) \['a'\]"):
+        reg.build("needs_a", c=3)
+    assert reg.build("needs_a", a=1) == (1, 1)
+
+
+def test_declared_entries_import_their_module_only_when_built():
+    reg = Registry("estimator", "benchsens.nothing")
+    reg.declare("json_dumps", "json", "dumps", ("fast",), given_data=False)
+    assert reg.names(tag="fast") == ["json_dumps"] and reg.metadata("json_dumps")["given_data"] is False
+    assert reg.declared() == {"json_dumps": ("json", "dumps")}
+    import json
+
+    assert reg.factory("json_dumps") is json.dumps and reg.declared() == {}
+    # a declared name cannot be taken by a factory from another module
+    reg.declare("sobol_like", "benchsens.estimators.sobol", "Sobol")
+    with pytest.raises(ValueError, match="'sobol_like' is already registered"):
+        reg.register("sobol_like", lambda: None)
+
+
+def test_import_and_listing_load_no_heavy_dependency():
+    """Names and metadata (and the CLI's parser) come without SALib, scikit-learn, Optuna
+    or pandas; building an estimator loads only its own back end."""
+    code = textwrap.dedent("""
+        import sys
+        import benchsens as bs
+        from benchsens.cli import build_parser
+        build_parser()
+        names = bs.list_problems() + bs.list_estimators(given_data=True)
+        meta = [bs.registry.ESTIMATORS.metadata(n) for n in bs.list_estimators()]
+        bs.get_problem("ishigami")
+        heavy = ("sklearn", "SALib", "optuna", "pandas")
+        print(sorted(m for m in heavy if m in sys.modules))
+        bs.get_estimator("salib.sobol")
+        print(sorted(m for m in heavy if m in sys.modules))
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    before, after = out.splitlines()
+    assert before == "[]" and "SALib" in after and "optuna" not in after
+
+
+def test_builtin_estimator_table_matches_the_classes():
+    """The declared metadata of every built-in estimator equals its class attributes, and
+    every estimator class a built-in module registers is declared (the table cannot drift)."""
+    import benchsens.estimators as pkg
+    from benchsens.registry import ESTIMATORS, estimator_metadata
+
+    declared = {}
+    for name, (module, attr, given_data, target, oracle) in pkg.BUILTIN.items():
+        cls = getattr(importlib.import_module(f"benchsens.estimators.{module}"), attr)
+        assert cls.name == name
+        assert (given_data, target, oracle) == (cls.given_data, cls.target, cls.oracle), name
+        assert dict(ESTIMATORS.metadata(name)) == estimator_metadata(cls)
+        declared[name] = cls
+    for info in pkgutil.iter_modules(pkg.__path__):
+        importlib.import_module(f"benchsens.estimators.{info.name}")
+    builtin = {n for n in ESTIMATORS.names()
+               if getattr(ESTIMATORS.factory(n), "__module__", "").startswith("benchsens.")}
+    assert builtin == set(declared)
+    assert all(ESTIMATORS.factory(n) is cls for n, cls in declared.items())
+
+
+def test_third_party_register_estimator(monkeypatch):
+    from benchsens import registry
+
+    monkeypatch.setattr(registry, "ESTIMATORS", Registry("estimator", "benchsens.nothing"))
+
+    @registry.register_estimator
+    class Mine(bs.Estimator):
+        name = "mine"
+        given_data = True
+        target = "dependence"
+
+        def _analyze(self, design, y, gradient):
+            return bs.Estimate(names=[], importance=np.ones(len(design.space)))
+
+    assert registry.ESTIMATORS.names(tag="given_data") == ["mine"]
+    assert registry.ESTIMATORS.metadata("mine")["target"] == "dependence"
+    assert isinstance(registry.ESTIMATORS.build("mine"), Mine)
+    with pytest.raises(TypeError, match="needs an Estimator subclass"):
+        registry.register_estimator(object)
