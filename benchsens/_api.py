@@ -1,8 +1,7 @@
 """Registries and the one place where a problem meets an estimator: :func:`estimate`."""
 from __future__ import annotations
 
-import numpy as np
-
+from ._pipeline import MAX_BUDGET, check_budget, check_seed, run, streams
 from .estimators.base import Estimate, Estimator
 from .problem import Problem
 from .registry import ESTIMATORS, PROBLEMS, register_estimator, register_problem  # noqa: F401
@@ -37,7 +36,7 @@ def list_estimators(given_data: bool | None = None) -> list[str]:
     names = ESTIMATORS.names()
     if given_data is None:
         return names
-    return [n for n in names if ESTIMATORS.factory(n).given_data == given_data]
+    return [n for n in names if ESTIMATORS.metadata(n)["given_data"] == given_data]
 
 
 def get_estimator(name: str, **options) -> Estimator:
@@ -48,18 +47,17 @@ def get_estimator(name: str, **options) -> Estimator:
     return est
 
 
-def streams(seed, n: int = 2) -> list[np.random.Generator]:
-    """Independent generators derived from ``seed`` (an int or a SeedSequence entropy):
-    the first plans the design, the second draws evaluation noise."""
-    return [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(n)]
-
-
-def estimate(problem: Problem, estimator, budget: int, seed=0) -> Estimate:
+def estimate(problem: Problem, estimator, budget: int, seed=0, regime: str = "design",
+             max_budget: int = MAX_BUDGET) -> Estimate:
     """Plan with ``estimator``, evaluate ``problem`` on the design, analyse the outputs.
 
-    ``estimator`` is a registered name or an :class:`Estimator`. When the problem has an
-    exact gradient and the estimator can use one, the gradient is passed along (gradient
-    evaluations are not counted against the budget, documented in ``Estimate.extras``).
+    ``problem`` and ``estimator`` are instances or registered names; ``seed`` a non-negative
+    integer. ``regime="random"`` or ``"trace:<sampler>"`` lets a given-data estimator analyse
+    an i.i.d. sample or an Optuna optimiser's trials instead of its own design. When the
+    problem has an exact gradient and the estimator can use one, the gradient is passed along
+    and charged (``problem.gradient_cost`` evaluations each, ``extras["exact_gradient"]``).
+    Budgets above ``max_budget`` (default 10**7) are refused with the memory they would need.
+    A sweep cell is exactly this call (see :mod:`benchsens._pipeline`).
     """
     if isinstance(problem, str):
         problem = get_problem(problem)
@@ -68,12 +66,6 @@ def estimate(problem: Problem, estimator, budget: int, seed=0) -> Estimate:
     est = get_estimator(estimator) if isinstance(estimator, str) else estimator
     if not isinstance(est, Estimator):
         raise TypeError(f"estimator must be an Estimator or a registered name, got {estimator!r}")
-    plan_rng, noise_rng = streams(seed)
-    use_grad = est.uses_gradient and problem.has_gradient
-    design = est.plan(problem.space, budget, plan_rng, gradient=use_grad)
-    y = problem.evaluate(design.X, rng=noise_rng)
-    grad = problem.gradient(design.X) if use_grad else None
-    result = est.analyze(design, y, gradient=grad)
-    if use_grad:
-        result.extras["exact_gradient"] = True
-    return result
+    seed = check_seed(seed)
+    budget = check_budget(budget, problem.d, max_budget)
+    return run(problem, est, budget, seed, regime).estimate

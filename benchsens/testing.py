@@ -182,16 +182,17 @@ def _same_estimate(r1, r2):
 
 
 def _run(name, est, problem, budget, seed, gradient=False):
-    """plan -> evaluate -> analyze, checking the design and the estimate."""
-    space = problem.space
-    design = _step(name, f"plan(budget={budget})", est.plan, space, budget,
-                   np.random.default_rng(seed), gradient=gradient)
-    _check_design(name, design, space, budget)
-    y = problem.evaluate(design.X)
-    grad = problem.gradient(design.X) if gradient else None
-    result = _step(name, f"analyze on {problem.name}", est.analyze, design, y, gradient=grad)
-    _check_estimate(name, result, space, len(design), budget)
-    return design, y, result
+    """The pipeline of ``bs.estimate`` (plan -> evaluate -> analyze), checking the design
+    before it is evaluated, the estimate, and that an exact gradient was used iff ``gradient``."""
+    from ._pipeline import run
+
+    result = _step(name, f"plan/evaluate/analyze with budget={budget} on {problem.name}", run,
+                   problem, est, budget, seed,
+                   on_design=lambda design: _check_design(name, design, problem.space, budget))
+    if gradient != ("exact_gradient" in result.estimate.extras):
+        _fail(name, f"an exact gradient was {'not ' if gradient else ''}used on {problem.name}")
+    _check_estimate(name, result.estimate, problem.space, len(result.design), budget)
+    return result.design, result.y, result.estimate
 
 
 def check_estimator(est, budget: int | None = None, seed: int = 0) -> None:

@@ -1,16 +1,20 @@
 """Toy problems and estimators for the harness tests.
 
 A module (not a conftest) so worker processes and Dask workers can import it by name
-(``imports = ["harness_toys"]`` in a spec); the tests directory reaches them through
-``sys.path``, which the harness passes on to its worker processes.
+(``imports = ["harness_toys"]`` in a spec, run with ``allow_imports=True``); the tests
+directory reaches them through ``sys.path``, which the harness passes on to its workers.
 """
 from __future__ import annotations
 
+import os
+import signal
 import time
+from numbers import Real
 
 import numpy as np
 
 import benchsens as bs
+from benchsens.estimators._params import Interval
 
 WEIGHTS = np.array([3.0, 2.0, 0.0])
 
@@ -57,7 +61,9 @@ class ToyCorr(bs.Estimator):
     """Given data: squared correlation of each input with y (S1 of a linear function)."""
 
     name = "toy_corr"
+    target = "first"
     given_data = True
+    _parameter_constraints = {"sleep": [Interval(Real, 0, None, closed="left")]}
 
     def __init__(self, sleep: float = 0.0):
         self.sleep = sleep
@@ -74,6 +80,7 @@ class ToyDesign(bs.Estimator):
     """Design only: its own stratified plan, the same analysis as ``toy_corr``."""
 
     name = "toy_design"
+    target = "first"
     given_data = False
 
     def _plan(self, space, budget, rng, gradient):
@@ -88,6 +95,7 @@ class ToyDesign(bs.Estimator):
 @bs.register_estimator
 class ToyRaise(bs.Estimator):
     name = "toy_raise"
+    target = "first"
     given_data = True
 
     def _analyze(self, design, y, gradient):
@@ -99,6 +107,7 @@ class ToyHang(bs.Estimator):
     """Never returns: a busy loop, as a runaway computation would."""
 
     name = "toy_hang"
+    target = "first"
     given_data = True
 
     def _analyze(self, design, y, gradient):
@@ -109,10 +118,23 @@ class ToyHang(bs.Estimator):
 @bs.register_estimator
 class ToyNaN(bs.Estimator):
     name = "toy_nan"
+    target = "first"
     given_data = True
 
     def _analyze(self, design, y, gradient):
         return bs.Estimate(design.space.names, np.full(len(design.space), np.nan))
+
+
+@bs.register_estimator
+class ToyDie(bs.Estimator):
+    """Its process dies by SIGKILL, as under the kernel's out-of-memory killer."""
+
+    name = "toy_die"
+    target = "first"
+    given_data = True
+
+    def _analyze(self, design, y, gradient):
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def toy_spec(**overrides) -> dict:

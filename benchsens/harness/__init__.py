@@ -1,13 +1,14 @@
 """The sweep engine: spec -> cells -> worker processes (or Dask) -> the SQLite store.
 
 ``bs.run_sweep(spec, store=..., workers=..., dask=...)`` checks the whole spec first (names,
-parameters, budgets), records skipped combinations, skips cells the store already holds,
-runs the rest under a hard per-cell timeout and writes each result from this process only.
+parameters and options, budgets), records skipped combinations, skips cells the store already
+holds, runs the rest under a hard per-cell timeout and writes each result from this process only.
 """
 from __future__ import annotations
 
 import os
 import tempfile
+import warnings
 from pathlib import Path
 
 from .cells import Cell, expand, run_cell
@@ -19,16 +20,22 @@ __all__ = ["run_sweep", "plan_sweep", "load_spec", "list_suites", "suite_path", 
            "Cell", "expand", "run_cell", "CellRunner"]
 
 
-def plan_sweep(spec) -> tuple[Spec, list[Cell], list[tuple[Cell, str]]]:
-    """Load and expand a spec without running anything: ``(spec, cells, skipped)``."""
+def plan_sweep(spec, allow_imports: bool = False) -> tuple[Spec, list[Cell], list[tuple[Cell, str]]]:
+    """Load, check and expand a spec without running a cell: ``(spec, cells, skipped)``.
+    The spec's ``imports`` run code, so they are imported only when ``allow_imports``."""
     spec = load_spec(spec)
-    cells, skipped = expand(spec)
+    cells, skipped = expand(spec, allow_imports)
     return spec, cells, skipped
 
 
 def run_sweep(spec, store=None, workers: int | None = None, dask=None, timeout: float | None = None,
-              retry_failed: bool = False, progress: bool | str | None = None, summary: bool = True):
+              retry_failed: bool = False, progress: bool | str | None = None, summary: bool = True,
+              allow_imports: bool = False):
     """Run a sweep and return its cells as a DataFrame (see :func:`benchsens.load_results`).
+
+    ``df.attrs["counts"]`` maps every status (ok, error, timeout, skipped) to its number of
+    cells in this sweep (those run now and those found in the store); ``df.attrs["n_failed"]``
+    is the number of error + timeout cells (the CLI exits 1 when it is not 0).
 
     ``spec``: a TOML path, a dict, a :class:`Spec` or ``"suite:NAME"``. ``store``: the SQLite
     file (created or resumed; ``None`` = a temporary one). ``workers``: local processes
@@ -36,17 +43,22 @@ def run_sweep(spec, store=None, workers: int | None = None, dask=None, timeout: 
     cluster instead. ``timeout``: seconds per cell (default: the spec's). ``retry_failed``
     runs cells stored as error/timeout again. ``progress``: the bar on a terminal and log
     lines otherwise by default; ``"log"`` forces log lines, ``False`` is silent. ``summary``
-    prints the summary table at the end.
+    prints the summary table at the end. ``allow_imports`` lets the spec's ``imports`` run
+    (in this process and the workers); a spec with ``imports`` is refused without it.
     """
-    from ..store import Store, load_results
+    from ..store import STATUSES, Store, load_results
 
-    spec, cells, skipped = plan_sweep(spec)
+    spec, cells, skipped = plan_sweep(spec, allow_imports)
     timeout = spec.timeout if timeout is None else float(timeout)
     if not timeout > 0:
         raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
     workers = (os.cpu_count() or 1) if workers is None else int(workers)
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
+    if dask is None and workers > (os.cpu_count() or 1):
+        warnings.warn(f"workers={workers} is above the {os.cpu_count()} CPU cores of this machine: "
+                      "the cells will compete for them (each worker is a process of ~200 MB)",
+                      stacklevel=2)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "sweep.sqlite" if store is None else Path(store)
         by_key = {c.key: c for c in cells}
@@ -76,6 +88,9 @@ def run_sweep(spec, store=None, workers: int | None = None, dask=None, timeout: 
         df = load_results(path)
     keys = set(by_key) | {c.key for c, _ in skipped}
     df = df[df["key"].isin(keys)].reset_index(drop=True)
+    counts = df["status"].value_counts()
+    df.attrs["counts"] = {status: int(counts.get(status, 0)) for status in STATUSES}
+    df.attrs["n_failed"] = df.attrs["counts"]["error"] + df.attrs["counts"]["timeout"]
     if summary:
         from rich.console import Console
 

@@ -1,13 +1,21 @@
-"""Cells: one (problem, estimator, budget, seed, noise, regime) run, its identity hash and
-its random streams, the expansion of a spec into cells, and :func:`run_cell`, which runs one
-cell (inside a worker process) and returns a plain dict for the store.
+"""Cells: one (problem, estimator, budget, seed, noise, replicate, regime) run, its identity
+hash and its random streams, the expansion of a spec into cells, and :func:`run_cell`, which
+runs one cell (inside a worker process) and returns a plain dict for the store.
 
-Seeds. A cell's ``key`` is the sha256 of the canonical JSON of its identity. Its streams come
-from ``bs.streams(int(key, 16))``, so a ``design`` cell is exactly
+Identity. A cell's ``key`` is the sha256 of the canonical JSON of its identity: names,
+parameters and options, and also what the result depends on beyond names: the problem's
+fingerprint (:func:`problem_fingerprint`: its outputs at 8 fixed points or its declared
+``version``, and its truth) and the estimator's ``version`` (bumped whenever its results
+change; ``tests/test_identity.py`` fails when an estimator's module changes without a
+decision). A changed function or estimator gets new cells; the old rows stay in the store.
+
+Seeds. The streams are ``bs.streams(cell.entropy)`` and the cell runs
+:func:`benchsens._pipeline.run`, so a ``design`` cell is exactly
 ``bs.estimate(problem, estimator, budget, seed=cell.entropy)``. In the ``random`` and
-``trace:*`` regimes the sample and its noise come from ``data_key`` (the identity without
-the estimator), so every given-data estimator of a sweep analyses the same points: a paired
-comparison. Nothing depends on execution order, worker count or machine.
+``trace:*`` regimes the entropy is ``data_key`` (the identity without the estimator), so
+every given-data estimator of a sweep analyses the same points: a paired comparison, and
+the cell is ``bs.estimate(..., seed=cell.entropy, regime=cell.regime)``. Nothing depends on
+execution order, worker count or machine.
 """
 from __future__ import annotations
 
@@ -25,9 +33,9 @@ from typing import Any
 
 import numpy as np
 
-from .spec import Spec, SpecError
+from .spec import Spec, SpecError, import_modules
 
-__all__ = ["Cell", "expand", "run_cell", "canonical_json", "versions"]
+__all__ = ["Cell", "expand", "run_cell", "canonical_json", "versions", "problem_fingerprint"]
 
 
 def _plain(obj):
@@ -60,10 +68,61 @@ def _sha(obj) -> str:
     return hashlib.sha256(canonical_json(obj).encode()).hexdigest()
 
 
+#: Points (from a fixed-seed draw of the space) at which a problem's function is fingerprinted.
+FINGERPRINT_POINTS = 8
+_FINGERPRINT_SEED = 20261129
+#: Significant digits kept of each fingerprinted value (relative to its array's largest), so
+#: BLAS round-off or cancellation noise near zero does not change the fingerprint.
+_FINGERPRINT_DIGITS = 12
+
+
+def _digits(obj):
+    """``obj`` with every float array rounded to :data:`_FINGERPRINT_DIGITS` significant
+    digits of its largest magnitude, as integers (the fingerprint's text)."""
+    if isinstance(obj, dict):
+        return {str(k): _digits(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple, np.ndarray, float, np.floating)):
+        try:
+            a = np.asarray(obj, dtype=float)
+        except (TypeError, ValueError):
+            return [_digits(v) for v in obj]
+        finite = np.isfinite(a)
+        top = float(np.max(np.abs(a[finite]), initial=0.0))
+        step = 10.0 ** (math.floor(math.log10(top)) + 1 - _FINGERPRINT_DIGITS) if top > 0 else 1.0
+        out = np.where(finite, np.round(np.where(finite, a, 0.0) / step), 0.0).astype(np.int64).astype(object)
+        out[~finite] = [str(v) for v in a[~finite]]
+        return {"shape": list(a.shape), "step": repr(step), "values": out.ravel().tolist()}
+    return _plain(obj)
+
+
+def problem_fingerprint(problem) -> str:
+    """What a result depends on in a problem, hashed: its space, its declared ``version`` or
+    else its noiseless outputs at :data:`FINGERPRINT_POINTS` fixed points, and its truth. A
+    changed user function (same name and parameters) gets new cells, not stale rows."""
+    space = problem.space
+    ident: dict = {"space": [[name, repr(dist)] for name, dist in space.items()]}
+    if problem.version is not None:
+        ident["version"] = problem.version
+    else:
+        X = space.sample(FINGERPRINT_POINTS, np.random.default_rng(_FINGERPRINT_SEED))
+        ident["X"] = _digits(X)
+        try:
+            ident["y"] = _digits(problem._call(X))
+        except Exception as exc:  # noqa: BLE001 - a failing function is identified by its error
+            ident["y"] = f"{type(exc).__name__}: {exc}"
+    truth = problem.truth
+    if truth is not None:
+        ident["truth"] = _digits({"kind": truth.kind, "first": truth.first, "total": truth.total,
+                                  "second": truth.second, "extras": truth.extras,
+                                  "std_error": truth.std_error})
+    return _sha(ident)
+
+
 @dataclasses.dataclass(frozen=True)
 class Cell:
     """One run of the sweep. Instances (``problem_obj``, ``estimator_obj``) are set only when
-    the spec was given Python objects instead of registered names."""
+    the spec was given Python objects instead of registered names. ``target`` and ``oracle``
+    are the estimator's (stored with the row, not part of the identity: ``version`` is)."""
 
     problem: str
     params: dict
@@ -73,16 +132,22 @@ class Cell:
     given_data: bool
     budget: int
     seed: int
-    noise: float | str
+    noise: float
     regime: str
+    replicate: bool
+    problem_fingerprint: str
+    target: str = ""
+    oracle: bool = False
     imports: tuple[str, ...] = ()
     problem_obj: Any = dataclasses.field(default=None, compare=False, repr=False)
     estimator_obj: Any = dataclasses.field(default=None, compare=False, repr=False)
 
     def identity(self) -> dict:
-        return {"problem": self.problem, "params": self.params, "estimator": self.estimator,
+        return {"problem": self.problem, "params": self.params,
+                "problem_fingerprint": self.problem_fingerprint, "estimator": self.estimator,
                 "options": self.options, "version": self.version, "budget": self.budget,
-                "seed": self.seed, "noise": self.noise, "regime": self.regime}
+                "seed": self.seed, "noise": float(self.noise), "replicate": bool(self.replicate),
+                "regime": self.regime}
 
     @property
     def key(self) -> str:
@@ -98,26 +163,32 @@ class Cell:
 
     @property
     def entropy(self) -> int:
-        return int(self.key, 16)
+        """The seed of the cell's streams: its key in the design regime, its data key (shared
+        by the sweep's given-data estimators) in the others."""
+        return int(self.key if self.regime == "design" else self.data_key, 16)
 
     def label(self) -> str:
         return (f"{self.problem} x {self.estimator} budget={self.budget} seed={self.seed}"
                 + (f" noise={self.noise}" if self.noise else "")
+                + (" replicate" if self.replicate else "")
                 + (f" {self.regime}" if self.regime != "design" else ""))
 
     def row(self) -> dict:
         """The identity columns of this cell's store row."""
         return {"key": self.key, "problem": self.problem, "params": canonical_json(self.params),
+                "problem_fingerprint": self.problem_fingerprint,
                 "estimator": self.estimator, "options": canonical_json(self.options),
-                "version": self.version, "budget": self.budget, "seed": self.seed,
-                "noise": self.noise, "regime": self.regime}
+                "version": self.version, "target": self.target, "oracle": bool(self.oracle),
+                "budget": self.budget, "seed": self.seed, "noise": float(self.noise),
+                "replicate": bool(self.replicate), "regime": self.regime}
 
     def build_problem(self):
         from .._api import get_problem
 
+        noise = "replicate" if self.replicate else self.noise
         if self.problem_obj is not None:
-            return self.problem_obj.with_noise(self.noise) if self.noise else self.problem_obj
-        return get_problem(self.problem, noise=self.noise, **self.params)
+            return self.problem_obj.with_noise(noise) if noise else self.problem_obj
+        return get_problem(self.problem, noise=noise, **self.params)
 
     def build_estimator(self):
         from .._api import get_estimator
@@ -145,38 +216,50 @@ def _problem_for(entry, noise, where):
 
 
 def _estimator_for(entry, where):
+    """The estimator of a spec entry with its options, checked by its own ``validate_params``."""
     from .._api import get_estimator
 
-    if entry.instance is not None:
-        est = entry.instance
-        options = _plain(est.get_params())
-        return est, options
     try:
-        est = get_estimator(entry.name, **entry.options)
+        if entry.instance is not None:
+            est, options = entry.instance, _plain(entry.instance.get_params())
+        else:
+            est, options = get_estimator(entry.name, **entry.options), dict(entry.options)
+        validate = getattr(est, "validate_params", None)
+        if validate is not None:
+            validate()
     except KeyError as exc:
         raise SpecError(f"{where}: {exc.args[0] if exc.args else exc}") from None
     except Exception as exc:  # noqa: BLE001 - whatever a constructor raises, the spec is at fault
         raise SpecError(f"{where}: estimator {entry.name!r} with options {entry.options}: "
                         f"{type(exc).__name__}: {exc}") from None
-    return est, dict(entry.options)
+    return est, options
 
 
-def expand(spec: Spec) -> tuple[list[Cell], list[tuple[Cell, str]]]:
+def expand(spec: Spec, allow_imports: bool = False) -> tuple[list[Cell], list[tuple[Cell, str]]]:
     """The runnable cells of ``spec`` and the skipped ones with their reason.
 
+    The spec's ``imports`` are imported first when ``allow_imports`` (refused otherwise).
     Raises :class:`SpecError` (listing every problem found) for unknown names, bad
-    parameters or options, budgets below an estimator's minimum (unless
-    ``below_minimum = "skip"``), duplicate cells, or a spec with no runnable cell.
+    parameters or options (each estimator's own ``validate_params``), budgets above
+    ``max_budget`` or below an estimator's minimum (unless ``below_minimum = "skip"``),
+    duplicate cells, or a spec with no runnable cell. Replicate noise is not combined with
+    a non-zero Gaussian level (no such cell: grids read recorded folds, they add no noise).
     """
+    from .._pipeline import check_budget, min_budget
+
+    import_modules(spec, allow_imports)
     errors: list[str] = []
-    problems = []  # (entry, noise, Problem)
+    problems = []  # (entry, noise, replicate, Problem, fingerprint)
+    # replicate noise reads recorded folds: it is not combined with a Gaussian level
+    variants = [(noise, rep) for rep in spec.replicate for noise in spec.noise if not (rep and noise)]
     for i, entry in enumerate(spec.problems):
-        for noise in spec.noise:
+        for noise, replicate in variants:
             try:
-                problems.append((entry, noise, _problem_for(entry, noise, f"problems[{i}]")))
+                problem = _problem_for(entry, "replicate" if replicate else noise, f"problems[{i}]")
             except SpecError as exc:
                 errors.append(str(exc))
                 break
+            problems.append((entry, noise, replicate, problem, problem_fingerprint(problem)))
     estimators = []
     for i, entry in enumerate(spec.estimators):
         try:
@@ -187,26 +270,35 @@ def expand(spec: Spec) -> tuple[list[Cell], list[tuple[Cell, str]]]:
         raise SpecError(_bullet(spec, errors))
 
     cells, skipped, seen = [], [], {}
-    for p_entry, noise, problem in problems:
+    for p_entry, noise, replicate, problem, fingerprint in problems:
         for e_entry, est, options in estimators:
             try:
-                need = int(est.min_budget(problem.space))
+                need = {r: min_budget(problem, est, r) for r in e_entry.regimes or spec.regimes}
             except Exception as exc:  # noqa: BLE001 - report, do not crash inside an estimator
                 errors.append(f"estimator {e_entry.name!r} cannot size a design for problem "
                               f"{p_entry.name!r}: {type(exc).__name__}: {exc}")
                 continue
             for budget in e_entry.budgets or spec.budgets:
+                try:
+                    check_budget(budget, problem.d, spec.max_budget)
+                except ValueError as exc:
+                    msg = f"problem {p_entry.name!r} (d={problem.d}): {exc} (spec key max_budget)"
+                    if msg not in errors:
+                        errors.append(msg)
+                    continue
                 for regime in e_entry.regimes or spec.regimes:
                     for seed in spec.seeds:
                         cell = Cell(p_entry.name, _plain(p_entry.params), est.name, options,
                                     str(type(est).version), bool(est.given_data), budget, seed,
-                                    noise, regime, spec.imports, p_entry.instance, e_entry.instance)
+                                    noise, regime, replicate, fingerprint,
+                                    str(getattr(type(est), "target", "")), bool(getattr(type(est), "oracle", False)),
+                                    spec.imports, p_entry.instance, e_entry.instance)
                         reason = None
                         if regime != "design" and not est.given_data:
                             reason = (f"estimator {est.name!r} analyses only its own design "
                                       f"(given_data=False), so it cannot run in regime {regime!r}")
-                        elif budget < need:
-                            msg = (f"budget {budget} is below the minimum of {need} evaluations of "
+                        elif budget < need[regime]:
+                            msg = (f"budget {budget} is below the minimum of {need[regime]} evaluations of "
                                    f"estimator {est.name!r} on problem {p_entry.name!r} (d={problem.d})")
                             if spec.below_minimum == "error":
                                 if msg not in errors:
@@ -253,76 +345,6 @@ def versions() -> dict:
     return _VERSIONS
 
 
-def _trace_design(problem, budget, sampler_name, rng, noise_rng):
-    """The trials of an Optuna optimiser minimising the problem: ``(design, y, seconds
-    spent in evaluations)``. Continuous inputs are searched on their unit interval (so the
-    optimiser sees the space's own distribution), finite ones by level index."""
-    import optuna
-    from ..estimators.base import Design
-
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    seed = int(rng.integers(2**31))
-    sampler = {"tpe": lambda: optuna.samplers.TPESampler(seed=seed),
-               "random": lambda: optuna.samplers.RandomSampler(seed=seed),
-               "qmc": lambda: optuna.samplers.QMCSampler(seed=seed, warn_independent_sampling=False)}[sampler_name]()
-    space, d = problem.space, problem.d
-    X, y = np.empty((budget, d)), np.empty(budget)
-    eval_seconds = 0.0
-
-    def objective(trial):
-        nonlocal eval_seconds
-        x = np.empty(d)
-        for j, (name, dist) in enumerate(space.items()):
-            if dist.kind == "categorical":
-                x[j] = dist.levels[trial.suggest_categorical(name, list(range(dist.levels.size)))]
-            elif dist.discrete:
-                x[j] = dist.levels[trial.suggest_int(name, 0, dist.levels.size - 1)]
-            else:
-                x[j] = dist.from_unit(np.array([trial.suggest_float(name, 0.0, 1.0)]))[0]
-        start = time.perf_counter()
-        value = float(problem.evaluate(x[None, :], rng=noise_rng)[0])
-        eval_seconds += time.perf_counter() - start
-        X[trial.number], y[trial.number] = x, value
-        return value if math.isfinite(value) else float("inf")
-
-    study = optuna.create_study(direction="minimize", sampler=sampler)
-    study.optimize(objective, n_trials=budget)
-    return Design.from_sample(space, X, regime=f"trace:{sampler_name}"), y, eval_seconds
-
-
-def _data(cell, problem, est):
-    """Design, outputs, gradient and the seconds spent planning and evaluating."""
-    from .._api import streams
-    from ..estimators.base import Design
-
-    use_grad = bool(est.uses_gradient and problem.has_gradient)
-    if cell.regime == "design":
-        plan_rng, noise_rng = streams(cell.entropy)
-        start = time.perf_counter()
-        design = est.plan(problem.space, cell.budget, plan_rng, gradient=use_grad)
-        plan_seconds = time.perf_counter() - start
-        start = time.perf_counter()
-        y = problem.evaluate(design.X, rng=noise_rng)
-        eval_seconds = time.perf_counter() - start
-    else:
-        sample_rng, noise_rng = streams(int(cell.data_key, 16))
-        start = time.perf_counter()
-        if cell.regime == "random":
-            design = Design.from_unit(problem.space, sample_rng.random((cell.budget, problem.d)), regime="random")
-            plan_seconds = time.perf_counter() - start
-            start = time.perf_counter()
-            y = problem.evaluate(design.X, rng=noise_rng)
-            eval_seconds = time.perf_counter() - start
-        else:
-            design, y, eval_seconds = _trace_design(problem, cell.budget, cell.regime.split(":", 1)[1],
-                                                    sample_rng, noise_rng)
-            plan_seconds = time.perf_counter() - start - eval_seconds
-    start = time.perf_counter()
-    grad = problem.gradient(design.X) if use_grad else None
-    eval_seconds += time.perf_counter() - start
-    return design, y, grad, plan_seconds, eval_seconds
-
-
 def _json(obj) -> str | None:
     if obj is None:
         return None
@@ -345,9 +367,26 @@ def _nan_to_none(obj):
     return obj
 
 
+_FINGERPRINTS: dict[tuple, str] = {}
+
+
+def _check_fingerprint(cell, problem) -> None:
+    """The worker's problem must be the one the driver identified (e.g. a Dask worker with
+    other code installed): a mismatch is an error, not a row under the wrong identity."""
+    ident = (cell.problem, canonical_json(cell.params), cell.noise, cell.replicate)
+    if cell.problem_obj is not None or ident not in _FINGERPRINTS:
+        _FINGERPRINTS[ident] = problem_fingerprint(problem)
+    if _FINGERPRINTS[ident] != cell.problem_fingerprint:
+        raise RuntimeError(f"problem {cell.problem!r} in this worker differs from the one the sweep "
+                           f"planned (fingerprint {_FINGERPRINTS[ident][:12]} vs "
+                           f"{cell.problem_fingerprint[:12]}): is the same code installed everywhere?")
+
+
 def run_cell(cell: Cell) -> dict:
-    """Run one cell and return its store row (never raises: failures become
-    ``status="error"`` with the exception as message and the traceback)."""
+    """Run one cell (:func:`benchsens._pipeline.run`, as ``bs.estimate`` does) and return its
+    store row; never raises: failures become ``status="error"`` with the exception as message
+    and the traceback."""
+    from .._pipeline import run
     from ..scoring import score
 
     out = {"key": cell.key, "status": "error", "message": "", "worker": f"{socket.gethostname()}:{os.getpid()}"}
@@ -358,9 +397,10 @@ def run_cell(cell: Cell) -> dict:
             for module in cell.imports:
                 importlib.import_module(module)
             problem = cell.build_problem()
+            _check_fingerprint(cell, problem)
             est = cell.build_estimator()
-            design, y, grad, plan_seconds, eval_seconds = _data(cell, problem, est)
-            estimate = est.analyze(design, y, gradient=grad)
+            result = run(problem, est, cell.budget, cell.entropy, cell.regime)
+            estimate, design = result.estimate, result.design
             truth = problem.truth
             scores = score(estimate, truth)
             cost = float(np.sum(problem.cost(design.X))) if problem.has_cost else None
@@ -377,8 +417,8 @@ def run_cell(cell: Cell) -> dict:
                 truth_total=_json(truth.total) if truth is not None else None,
                 truth_kind=truth.kind if truth is not None else None,
                 n_evals=int(estimate.n_evals),
-                plan_seconds=plan_seconds,
-                eval_seconds=eval_seconds,
+                plan_seconds=result.plan_seconds,
+                eval_seconds=result.eval_seconds,
                 analysis_seconds=float(estimate.seconds),
                 cost=cost,
             )

@@ -8,7 +8,13 @@ thread, so timings are comparable across cells and backends.
 
 * local: one driver thread per worker drives one runner; results flow to the calling thread.
 * Dask: each task runs its cell through a runner living in the Dask worker process, so the
-  hard timeout holds on the cluster too; results return to the driver.
+  hard timeout holds on the cluster too; results return to the driver. An unreachable
+  scheduler fails after :data:`DASK_CONNECT_TIMEOUT` seconds.
+
+Children start isolated (``python -I``: no ``PYTHON*`` variables, no current directory on
+``sys.path``) and receive this process's ``sys.path`` with the current directory moved last:
+a module there (say ``socket.py``) cannot shadow an installed one, and the modules a spec's
+``imports`` name are still found.
 
 The driver (the caller of these functions) is the only writer of the store.
 """
@@ -18,6 +24,7 @@ import os
 import pickle
 import queue
 import select
+import signal
 import subprocess
 import sys
 import tempfile
@@ -34,6 +41,8 @@ __all__ = ["CellRunner", "run_local", "run_dask", "failure_row"]
 THREAD_ENV = {v: "1" for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                                "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")}
 _STARTUP_TIMEOUT = 300.0
+#: Seconds to wait for a Dask scheduler before giving up with one line.
+DASK_CONNECT_TIMEOUT = 10.0
 
 
 class _Deadline(Exception):
@@ -44,6 +53,20 @@ def failure_row(cell, status: str, message: str, seconds: float | None = None) -
     return {"key": cell.key, "status": status, "message": message, "cell_seconds": seconds}
 
 
+def _is_cwd(entry: str) -> bool:
+    return not entry or os.path.realpath(entry) == os.path.realpath(os.getcwd())
+
+
+def worker_command() -> list[str]:
+    """The child's command line: isolated Python, this process's ``sys.path`` (current
+    directory last, if it was there at all), then the worker's main loop."""
+    path = [p for p in sys.path if not _is_cwd(p)]
+    if any(_is_cwd(p) for p in sys.path):
+        path.append(os.getcwd())
+    code = f"import sys; sys.path[:] = {path!r}; from benchsens.harness.worker import main; main()"
+    return [sys.executable, "-I", "-c", code]
+
+
 class CellRunner:
     """A child process that runs cells one at a time, killed at a cell's deadline."""
 
@@ -52,13 +75,10 @@ class CellRunner:
         self._stderr = None
 
     def _start(self):
-        env = dict(os.environ, **THREAD_ENV)
-        # the child sees the modules the parent sees (e.g. test helpers, user plug-ins)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
         self._stderr = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "benchsens.harness.worker"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr, env=env,
+            worker_command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr,
+            env=dict(os.environ, **THREAD_ENV),
         )
         kind, _ = self._receive(time.monotonic() + _STARTUP_TIMEOUT)
         if kind != "ready":
@@ -112,11 +132,18 @@ class CellRunner:
         self.kill()
 
     def _died(self, cell, started) -> dict:
-        code = self.proc.poll() if self.proc else None
+        """The row of a cell whose child vanished, naming the signal that killed it."""
+        try:
+            code = self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            code = None
         tail = self._stderr_tail()
         self.kill()
-        return failure_row(cell, "error", f"the worker process died (exit code {code})"
-                           + (f": {tail}" if tail else ""), time.monotonic() - started)
+        if code is not None and code < 0:
+            how = f"worker killed by {signal.Signals(-code).name}"
+        else:
+            how = f"worker exited with code {code}"
+        return failure_row(cell, "error", how + (f": {tail}" if tail else ""), time.monotonic() - started)
 
     def run(self, cell, timeout: float) -> dict:
         """The cell's result row; ``status="timeout"`` when it outlives ``timeout`` seconds."""
@@ -219,7 +246,11 @@ def run_dask(cells: list, dask, timeout: float, on_result: Callable[[dict], None
     except ImportError:
         raise RuntimeError("--dask needs dask.distributed: pip install 'benchsens[dask]'") from None
     own = not isinstance(dask, Client)
-    client = Client(dask) if own else dask
+    try:
+        client = Client(dask, timeout=DASK_CONNECT_TIMEOUT) if own else dask
+    except (OSError, TimeoutError) as exc:
+        raise ConnectionError(f"cannot reach the Dask scheduler at {dask!r} within "
+                              f"{DASK_CONNECT_TIMEOUT:g} s ({type(exc).__name__})") from None
     try:
         tag = uuid.uuid4().hex[:8]
         futures = {client.submit(run_isolated, cell, timeout, key=f"benchsens-{cell.key[:20]}-{tag}",

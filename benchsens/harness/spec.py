@@ -7,10 +7,14 @@ Layout (see ``examples/sweep.toml`` for an annotated example)::
     budgets = [256, 1024]        # evaluations per cell
     seeds = 3                    # 0, 1, 2  (or an explicit list [0, 5, 9])
     noise = [0.0]                # noise levels (sd as a fraction of sd(f))
+    replicate = false            # true (or [false, true]): real grids read one recorded
+                                 # fold/seed per evaluation; old spelling noise = ["replicate"]
     regimes = ["design"]         # design | random | trace:<sampler>
     timeout = 120                # hard limit per cell, seconds
     below_minimum = "error"      # or "skip": budgets below an estimator's minimum
-    imports = []                 # modules that register extra problems/estimators
+    max_budget = 10000000        # budgets above are refused (memory: n x d x 8 bytes x 2 at least)
+    imports = []                 # modules that register extra problems/estimators: RUNS THEIR
+                                 # CODE, so honoured only with --allow-imports (allow_imports=True)
 
     [[problems]]
     name = "sobol_g"
@@ -24,6 +28,9 @@ Layout (see ``examples/sweep.toml`` for an annotated example)::
 
 ``problems`` and ``estimators`` may also be plain lists of names. From Python, entries may
 be :class:`~benchsens.Problem` / :class:`~benchsens.Estimator` instances.
+
+Nothing here runs code named by the spec: ``imports`` are imported by :func:`import_modules`
+only when the caller opts in.
 """
 from __future__ import annotations
 
@@ -37,21 +44,23 @@ import math
 from pathlib import Path
 from typing import Any
 
+from .._pipeline import MAX_BUDGET
+
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
-__all__ = ["SpecError", "Spec", "ProblemEntry", "EstimatorEntry", "load_spec", "list_suites",
-           "suite_path", "TRACE_SAMPLERS", "DEFAULT_TIMEOUT"]
+__all__ = ["SpecError", "Spec", "ProblemEntry", "EstimatorEntry", "load_spec", "import_modules",
+           "list_suites", "suite_path", "TRACE_SAMPLERS", "DEFAULT_TIMEOUT"]
 
 #: Optuna samplers usable in a ``trace:<sampler>`` regime.
 TRACE_SAMPLERS = ("tpe", "random", "qmc")
 DEFAULT_TIMEOUT = 600.0
 _MAX_SEEDS = 100_000
 
-_TOP_KEYS = ("name", "description", "budgets", "seeds", "noise", "regimes", "timeout",
-             "below_minimum", "imports", "problems", "estimators")
+_TOP_KEYS = ("name", "description", "budgets", "seeds", "noise", "replicate", "regimes", "timeout",
+             "below_minimum", "max_budget", "imports", "problems", "estimators")
 _PROBLEM_KEYS = ("name", "params")
 _ESTIMATOR_KEYS = ("name", "options", "budgets", "regimes")
 
@@ -90,9 +99,11 @@ class Spec:
     budgets: tuple[int, ...]
     seeds: tuple[int, ...]
     noise: tuple[float, ...] = (0.0,)
+    replicate: tuple[bool, ...] = (False,)
     regimes: tuple[str, ...] = ("design",)
     timeout: float = DEFAULT_TIMEOUT
     below_minimum: str = "error"
+    max_budget: int = MAX_BUDGET
     imports: tuple[str, ...] = ()
     description: str = ""
     source: str = "<dict>"
@@ -102,8 +113,9 @@ class Spec:
         return {
             "name": self.name, "description": self.description,
             "budgets": list(self.budgets), "seeds": list(self.seeds), "noise": list(self.noise),
-            "regimes": list(self.regimes), "timeout": self.timeout,
-            "below_minimum": self.below_minimum, "imports": list(self.imports),
+            "replicate": list(self.replicate), "regimes": list(self.regimes), "timeout": self.timeout,
+            "below_minimum": self.below_minimum, "max_budget": self.max_budget,
+            "imports": list(self.imports),
             "problems": [{"name": p.name, "params": p.params} for p in self.problems],
             "estimators": [
                 {"name": e.name, "options": e.options,
@@ -164,18 +176,50 @@ def _seeds(value, where):
     return _int_list(value, where, 0)
 
 
-def _noise(value, where):
-    out = []
+def _noise(value, where) -> tuple[tuple[float, ...], bool]:
+    """Noise levels, and whether the old spelling ``"replicate"`` was among them."""
+    out, replicate = [], False
     for v in _as_list(value, where):
-        if v == "replicate":  # real grids: one recorded seed/fold per evaluation
-            out.append(v)
+        if v == "replicate":  # old spelling of replicate = true (with noise 0)
+            replicate = True
             continue
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
             raise SpecError(
                 f"{where}: noise levels must be finite numbers >= 0 or \"replicate\", got {v!r}"
             )
         out.append(float(v))
+    if replicate and any(out):
+        raise SpecError(f"{where}: \"replicate\" next to non-zero noise levels is ambiguous; write "
+                        "noise = [...] and replicate = [false, true] instead")
+    if replicate:
+        return (0.0,), True
+    return _nonempty_unique(out, where), False
+
+
+def _replicate(value, where) -> tuple[bool, ...]:
+    out = _as_list(value, where)
+    if not all(isinstance(v, bool) for v in out):
+        raise SpecError(f"{where}: expected true, false or a list of them, got {value!r}")
     return _nonempty_unique(out, where)
+
+
+def _noise_and_replicate(raw, source) -> tuple[tuple[float, ...], tuple[bool, ...]]:
+    """``noise`` and ``replicate`` (the old ``noise = [0, "replicate"]`` means ``noise = [0]``,
+    ``replicate = [false, true]``)."""
+    noise, old_replicate = _noise(raw.get("noise", [0.0]), f"{source}: noise")
+    if not old_replicate:
+        return noise, _replicate(raw.get("replicate", False), f"{source}: replicate")
+    if "replicate" in raw:
+        raise SpecError(f"{source}: give replicate either as noise = [\"replicate\"] (old spelling) "
+                        "or as replicate = ..., not both")
+    numeric = [v for v in _as_list(raw["noise"], "") if v != "replicate"]
+    return noise, ((False, True) if numeric else (True,))
+
+
+def _max_budget(value, where) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise SpecError(f"{where}: expected a positive integer number of evaluations, got {value!r}")
+    return value
 
 
 def _regimes(value, where):
@@ -279,11 +323,7 @@ def parse_spec(raw: dict, source: str = "<dict>") -> Spec:
     imports = raw.get("imports", [])
     if not isinstance(imports, (list, tuple)) or not all(isinstance(m, str) and m for m in imports):
         raise SpecError(f"{source}: 'imports' must be a list of module names, got {imports!r}")
-    for module in imports:
-        try:
-            importlib.import_module(module)
-        except ImportError as exc:
-            raise SpecError(f"{source}: cannot import module {module!r} listed in 'imports': {exc}") from None
+    noise, replicate = _noise_and_replicate(raw, source)
     description = raw.get("description", "")
     if not isinstance(description, str):
         raise SpecError(f"{source}: 'description' must be a string, got {description!r}")
@@ -294,13 +334,29 @@ def parse_spec(raw: dict, source: str = "<dict>") -> Spec:
         estimators=_entries(raw, "estimators", _estimator_entry, source),
         budgets=_int_list(raw["budgets"], f"{source}: budgets", 1),
         seeds=_seeds(raw["seeds"], f"{source}: seeds"),
-        noise=_noise(raw.get("noise", [0.0]), f"{source}: noise"),
+        noise=noise,
+        replicate=replicate,
         regimes=_regimes(raw.get("regimes", ["design"]), f"{source}: regimes"),
         timeout=float(timeout),
         below_minimum=below,
+        max_budget=_max_budget(raw.get("max_budget", MAX_BUDGET), f"{source}: max_budget"),
         imports=tuple(imports),
         source=source,
     )
+
+
+def import_modules(spec: Spec, allow: bool) -> None:
+    """Import the spec's ``imports`` (their code runs) when ``allow``; refuse them otherwise."""
+    if not spec.imports:
+        return
+    if not allow:
+        raise SpecError(f"{spec.source}: 'imports' names module {spec.imports[0]!r}, and importing runs "
+                        "its code: pass --allow-imports (allow_imports=True) to allow it")
+    for module in spec.imports:
+        try:
+            importlib.import_module(module)
+        except ImportError as exc:
+            raise SpecError(f"{spec.source}: cannot import module {module!r} listed in 'imports': {exc}") from None
 
 
 # -- suites and files ------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""The cell-running child process: ``python -m benchsens.harness.worker``.
+"""The cell-running child process, started by :func:`benchsens.harness.execute.worker_command`
+(``python -I -c "...; from benchsens.harness.worker import main; main()"``).
 
 It reads length-prefixed pickled cells on stdin and writes the result dicts on a private
 copy of stdout (fd 1 itself is pointed at stderr, so a stray ``print`` in an estimator
@@ -77,7 +78,3 @@ def main() -> None:
         else:
             reply = ("result", run_cell(cell))
         write_frame(out_fd, pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL))
-
-
-if __name__ == "__main__":
-    main()
