@@ -27,7 +27,52 @@ def _index_array(values, name, d=None):
         raise ValueError(f"GroundTruth.{name} must be finite, got {arr.tolist()}")
     if np.any(arr < -_GT_TOL) or np.any(arr > 1 + _GT_TOL):
         raise ValueError(f"GroundTruth.{name} must lie in [0, 1], got {arr.tolist()}")
-    return np.clip(arr, 0.0, 1.0)
+    return _read_only(np.clip(arr, 0.0, 1.0))
+
+
+def _read_only(arr: np.ndarray) -> np.ndarray:
+    arr = np.array(arr)  # a private copy: nobody else holds a writeable view of it
+    arr.flags.writeable = False
+    return arr
+
+
+def _refuse(self, *args, **kwargs):
+    raise TypeError("ground-truth extras are read-only (problems share cached truths); "
+                    "copy them (dict(...), list(...)) to edit")
+
+
+class _FrozenDict(dict):
+    """A dict that refuses every change (still a dict: JSON, pickle and ``**`` work)."""
+
+    __setitem__ = __delitem__ = __ior__ = _refuse
+    clear = pop = popitem = setdefault = update = _refuse
+
+    def __reduce__(self):
+        return type(self), (dict(self),)
+
+
+class _FrozenList(list):
+    """A list that refuses every change (still a list: numpy indexes with it as with a list)."""
+
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse
+    append = clear = extend = insert = pop = remove = reverse = sort = _refuse
+
+    def __reduce__(self):
+        return type(self), (list(self),)
+
+
+def _frozen(value):
+    """A read-only deep copy of an ``extras`` value: mappings and lists become read-only
+    ones, arrays read-only arrays (so a cached truth cannot be edited in place)."""
+    if isinstance(value, Mapping):
+        return _FrozenDict({k: _frozen(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return _FrozenList(_frozen(v) for v in value)
+    if isinstance(value, tuple):
+        return tuple(_frozen(v) for v in value)
+    if isinstance(value, np.ndarray):
+        return _read_only(value)
+    return value
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -36,10 +81,16 @@ class GroundTruth:
 
     ``first`` and ``total`` are Sobol' indices S1 and ST; ``second`` the d x d matrix of
     closed second-order S2 (symmetric, zero diagonal). ``extras`` holds other notions
-    (``dgsm``, ``marginal``, ``ablation``, ``local``). ``kind`` is ``analytic`` (formula),
-    ``exact`` (discrete ANOVA over a full grid or quadrature) or ``reference``
-    (large-sample estimate with ``std_error`` = {"first": ..., "total": ...}).
-    ``source`` names the paper, formula or computation the values come from.
+    (``marginal``, ``ablation``, ``local``, ``variance``, ...). ``kind`` is ``analytic``
+    (a closed form from the literature), ``exact`` (computed to round-off from the
+    function's structure: discrete ANOVA over a full grid, quadrature, or the ANOVA
+    algebra of its terms) or ``reference`` (large-sample estimate with ``std_error`` =
+    {"first": ..., "total": ...}, used by :func:`benchsens.score` to treat near-equal
+    indices as tied). ``source`` names the paper, formula or computation.
+
+    A truth is immutable: its arrays are read-only and ``extras`` is a read-only deep copy
+    (dicts and lists that refuse changes, read-only arrays), because problems share
+    cached truths.
     """
 
     first: np.ndarray
@@ -67,16 +118,18 @@ class GroundTruth:
                 )
             if not np.all(np.isfinite(s2)) or np.any(s2 < -_GT_TOL) or np.any(s2 > 1 + _GT_TOL):
                 raise ValueError("GroundTruth.second must be finite and lie in [0, 1]")
-            object.__setattr__(self, "second", np.clip(s2, 0.0, 1.0))
+            object.__setattr__(self, "second", _read_only(np.clip(s2, 0.0, 1.0)))
         if self.std_error is not None:
-            se = {k: np.asarray(v, float) for k, v in self.std_error.items()}
+            se = {k: _read_only(np.asarray(v, float)) for k, v in self.std_error.items()}
             for k, v in se.items():
-                if v.shape != first.shape:
-                    raise ValueError(f"GroundTruth.std_error[{k!r}] must have {first.size} values")
-            object.__setattr__(self, "std_error", se)
-        if self.kind == "reference" and self.std_error is None:
-            raise ValueError("a reference GroundTruth needs std_error")
-        object.__setattr__(self, "extras", dict(self.extras))
+                if v.shape != first.shape or not np.all(v >= 0):
+                    raise ValueError(f"GroundTruth.std_error[{k!r}] must be {first.size} "
+                                     f"values >= 0, got {v.tolist()}")
+            object.__setattr__(self, "std_error", _FrozenDict(se))
+        if self.kind == "reference" and (self.std_error is None
+                                         or not {"first", "total"} <= set(self.std_error)):
+            raise ValueError("a reference GroundTruth needs std_error with 'first' and 'total'")
+        object.__setattr__(self, "extras", _frozen(self.extras))
 
     @property
     def d(self) -> int:
@@ -93,6 +146,10 @@ class Problem:
     ``version`` (optional) stands for the function in a sweep's cell identity; without it the
     harness fingerprints the function by its outputs at 8 fixed points, so declare one only
     when evaluating is expensive, and change it whenever the function changes.
+    ``gradient_cost`` is what one gradient costs in function evaluations, charged to
+    estimators that use gradients: ``None`` means ``d`` (finite differences); a problem
+    with a cheaper adjoint declares less. ``func`` must return real numbers: strings,
+    other non-numeric objects and complex values raise an error naming the problem.
     """
 
     def __init__(
@@ -107,6 +164,7 @@ class Problem:
         noise: float = 0.0,
         params: Mapping[str, Any] | None = None,
         version: str | None = None,
+        gradient_cost: float | None = None,
     ):
         if not isinstance(name, str) or not name:
             raise ValueError(f"Problem name must be a non-empty string, got {name!r}")
@@ -130,6 +188,12 @@ class Problem:
             ) from None
         if not np.isfinite(noise) or noise < 0:
             raise ValueError(f"Problem {name!r}: noise must be >= 0, got {noise!r}")
+        if gradient_cost is None:
+            gradient_cost = len(space)
+        elif isinstance(gradient_cost, bool) or not isinstance(gradient_cost, (int, float, np.number)) \
+                or not 0 < gradient_cost < np.inf:
+            raise ValueError(f"Problem {name!r}: gradient_cost must be a number > 0 (function "
+                             f"evaluations per gradient) or None, got {gradient_cost!r}")
         self.name = name
         self.space = space
         self.func = func
@@ -144,6 +208,7 @@ class Problem:
         # identifies the function in a sweep's cell keys instead of its outputs at 8 fixed points
         # (declare it when evaluating is expensive; change it whenever the function changes)
         self.version = version
+        self.gradient_cost = float(gradient_cost)
         self._output_std = None
 
     def __repr__(self):
@@ -167,7 +232,7 @@ class Problem:
         """A copy of this problem with another noise level (same truth)."""
         new = Problem(
             self.name, self.space, self.func, self.truth, self._gradient, self._cost,
-            self.tags, noise, self.params, self.version,
+            self.tags, noise, self.params, self.version, self.gradient_cost,
         )
         new._output_std = self._output_std
         return new
@@ -181,7 +246,7 @@ class Problem:
         return self._output_std
 
     def _call(self, X):
-        y = np.asarray(self.func(X), dtype=float)
+        y = self._real_outputs(self.func(X))
         if y.shape != (X.shape[0],):
             y = y.reshape(-1) if y.size == X.shape[0] else y
         if y.shape != (X.shape[0],):
@@ -189,6 +254,21 @@ class Problem:
                 f"Problem {self.name!r}: func returned shape {np.shape(y)} for {X.shape[0]} points"
             )
         return y
+
+    def _real_outputs(self, raw) -> np.ndarray:
+        """``func``'s outputs as floats; complex or non-numeric outputs raise (a silent
+        cast would drop imaginary parts or parse strings)."""
+        y = np.asarray(raw)
+        if y.dtype == object:  # Python objects: let numpy infer what they are
+            y = np.array(y.tolist())
+        if y.dtype.kind == "c":
+            raise ValueError(f"Problem {self.name!r}: func returned complex outputs ({y.dtype}); "
+                             "it must return real numbers")
+        if y.dtype.kind not in "biuf":
+            first = y.ravel()[:1].tolist()[0] if y.size else None
+            raise ValueError(f"Problem {self.name!r}: func returned non-numeric outputs of dtype "
+                             f"{y.dtype} (first: {first!r}); it must return real numbers")
+        return y.astype(float, copy=False)
 
     def evaluate(self, X, rng: np.random.Generator | None = None) -> np.ndarray:
         """Outputs at the ``(n, d)`` points ``X`` (natural units). ``rng`` draws the noise."""

@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pytest
 
@@ -110,3 +112,99 @@ def test_every_registered_problem_builds_with_defaults():
 def test_grid_anova_errors_name_the_bad_value(values, weights, match):
     with pytest.raises(ValueError, match=match):
         grid_anova(values, weights)
+
+
+# ---------------------------------------------------------------- immutable truths
+MUTABLE_CASES = [("random_pce", {}), ("metafunction", {}), ("random_sobol_g", {}), ("hp_svm", {}),
+                 ("svc_digits", {}), ("ishigami", {})]
+
+
+@pytest.mark.parametrize("name, params", MUTABLE_CASES)
+def test_editing_a_returned_problem_never_poisons_a_later_one(name, params):
+    p = bs.get_problem(name, **params)
+    first = p.truth.first.copy()
+    for arr in (p.truth.first, p.truth.total, p.truth.second):
+        with pytest.raises(ValueError, match="read-only"):
+            arr[0] = 0.5
+    with pytest.raises(TypeError, match="read-only"):
+        p.truth.extras["variance"] = -1.0
+    for value in p.truth.extras.values():  # nested containers refuse changes too
+        if isinstance(value, dict):
+            with pytest.raises(TypeError, match="read-only"):
+                value["x"] = 1
+        elif isinstance(value, list) and value:
+            with pytest.raises(TypeError, match="read-only"):
+                value[0] = 1
+        elif isinstance(value, np.ndarray):
+            with pytest.raises(ValueError, match="read-only"):
+                value.flat[0] = 1
+    # what can be edited is the Problem object itself, and a later one is a new object
+    p.truth = None
+    p.params["edited"] = True
+    again = bs.get_problem(name, **params)
+    assert again is not p and again.truth is not None and "edited" not in again.params
+    np.testing.assert_array_equal(again.truth.first, first)
+
+
+def test_truth_copies_its_inputs_and_stays_picklable():
+    import pickle
+
+    first = np.array([0.2, 0.3])
+    extras = {"local": {"first": [0.1, 0.2]}, "arr": np.ones(2)}
+    gt = bs.GroundTruth(first=first, total=[0.4, 0.5], kind="exact", source="test", extras=extras)
+    first[0] = 0.9
+    extras["local"]["first"][0] = 0.9
+    extras["arr"][0] = 5.0
+    assert gt.first[0] == 0.2 and gt.extras["local"]["first"][0] == 0.1 and gt.extras["arr"][0] == 1
+    back = pickle.loads(pickle.dumps(gt))
+    np.testing.assert_array_equal(back.first, gt.first)
+    assert back.extras["local"] == {"first": [0.1, 0.2]}
+    np.testing.assert_array_equal(back.extras["arr"], [1.0, 1.0])
+    # numpy indexes with a frozen list as with a list (an empty one selects nothing)
+    empty = bs.GroundTruth(first=[0.1], total=[0.1], kind="exact", source="t",
+                           extras={"dummies": []})
+    assert empty.total[empty.extras["dummies"]].size == 0
+
+
+def test_reference_truth_needs_non_negative_std_errors():
+    with pytest.raises(ValueError, match="std_error"):
+        bs.GroundTruth(first=[0.1], total=[0.1], kind="reference", source="t")
+    with pytest.raises(ValueError, match=r"std_error\['total'\] must be 1 values >= 0"):
+        bs.GroundTruth(first=[0.1], total=[0.1], kind="reference", source="t",
+                       std_error={"first": [0.0], "total": [-1.0]})
+
+
+# ---------------------------------------------------------------- gradient cost
+def test_gradient_cost_defaults_to_d_and_is_kept_by_with_noise():
+    space = bs.Space.unit(3)
+    assert bs.Problem("m", space, lambda X: X[:, 0]).gradient_cost == 3.0
+    p = bs.Problem("m", space, lambda X: X[:, 0], gradient_cost=1.5)
+    assert p.with_noise(0.1).gradient_cost == 1.5
+    assert bs.get_problem("ishigami").gradient_cost == 3.0
+
+
+@pytest.mark.parametrize("bad", [0, -1.0, float("nan"), float("inf"), "2", True])
+def test_bad_gradient_cost_is_named(bad):
+    with pytest.raises(ValueError, match=r"'m': gradient_cost must be a number > 0"):
+        bs.Problem("m", bs.Space.unit(2), lambda X: X[:, 0], gradient_cost=bad)
+
+
+# ---------------------------------------------------------------- outputs of user functions
+@pytest.mark.parametrize("func, match", [
+    (lambda X: X[:, 0].astype(str), "non-numeric outputs of dtype <U"),
+    (lambda X: ["a"] * len(X), "non-numeric outputs"),
+    (lambda X: [None] * len(X), "non-numeric outputs of dtype object"),
+    (lambda X: X[:, 0] + 1j, r"complex outputs \(complex128\)"),
+    (lambda X: [complex(1, 1)] * len(X), "complex outputs"),
+])
+def test_non_numeric_or_complex_outputs_name_the_problem(func, match):
+    p = bs.Problem("mine", bs.Space.unit(2), func)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no numpy ComplexWarning on the way
+        with pytest.raises(ValueError, match=rf"Problem 'mine': func returned {match}"):
+            p.evaluate(np.zeros((3, 2)))
+
+
+def test_python_numbers_and_ints_are_accepted():
+    p = bs.Problem("mine", bs.Space.unit(2), lambda X: [1, 2.5, True][: len(X)])
+    np.testing.assert_array_equal(p.evaluate(np.zeros((3, 2))), [1.0, 2.5, 1.0])

@@ -2,8 +2,8 @@
 
 Each factory builds its function from ``np.random.default_rng(seed)``, so a
 ``(name, params)`` pair always names the same function. Truths are computed from the
-function's structure (coefficients, closed forms, 1-D quadrature), never by sampling,
-and cached per parameter set.
+function's structure (coefficients, closed forms, 1-D quadrature), never by sampling;
+the truths (immutable) are cached per parameter set, every call builds a new Problem.
 """
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from itertools import combinations
 
 import numpy as np
 from numpy.polynomial import hermite_e, legendre
+from scipy import integrate, special, stats
 
 from ..problem import GroundTruth, Problem
 from ..registry import register_problem
@@ -20,7 +21,7 @@ from ..space import Normal, Space, Uniform
 from .analytic import sobol_g
 
 __all__ = ["random_pce", "random_sobol_g", "metafunction", "METAFUNCTION_SHAPES", "Metafunction",
-           "PolynomialChaos"]
+           "PolynomialChaos", "METAFUNCTION_LAWS", "METAFUNCTION_DISTRIBUTIONS"]
 
 # Rows evaluated at once: bounds the (rows x terms x factors) work arrays.
 _CHUNK = 2**13
@@ -197,14 +198,21 @@ def random_pce(d: int = 10, degree: int = 3, seed: int = 0, basis: str = "legend
 
 
 @functools.lru_cache(maxsize=64)
-def _pce_problem(d, degree, seed, basis, dummy_fraction, interactions):
+def _pce_truth(d, degree, seed, basis, dummy_fraction, interactions):
+    """Cached per parameter set: truths are immutable, so sharing them is safe."""
     model, dummies = _pce_model(d, degree, seed, basis, dummy_fraction, interactions)
-    truth = _subset_truth(
+    return _subset_truth(
         model.subset_variances(), d, "analytic",
         "PCE Sobol' indices from squared coefficients of an orthonormal basis (Sudret 2008, "
         "Reliab. Eng. Syst. Saf. 93:964)",
         extras={"dummies": np.flatnonzero(dummies).tolist()},
     )
+
+
+def _pce_problem(d, degree, seed, basis, dummy_fraction, interactions):
+    """A new model and Problem per call (cheap), around the cached truth."""
+    model, _ = _pce_model(d, degree, seed, basis, dummy_fraction, interactions)
+    truth = _pce_truth(d, degree, seed, basis, dummy_fraction, interactions)
     space = Space({f"x{i + 1}": _PCE_BASES[basis][3] for i in range(d)})
     params = dict(d=d, degree=degree, seed=seed, basis=basis, dummy_fraction=dummy_fraction,
                   interactions=interactions)
@@ -215,7 +223,6 @@ def _pce_problem(d, degree, seed, basis, dummy_fraction, interactions):
 # ---------------------------------------------------------------------- random Sobol' G
 
 
-@functools.lru_cache(maxsize=64)
 def _sobol_g_problem(d, seed, n_important):
     rng = np.random.default_rng(seed)
     a = 10.0 ** rng.uniform(1.0, 2.0, size=d)  # a in [10, 100]: barely matters
@@ -265,6 +272,44 @@ METAFUNCTION_SHAPES = {
 _ACTIVE_SHAPES = [s for s in METAFUNCTION_SHAPES if s != "no_effect"]
 _QUAD_NODES = 64
 
+# Input laws on [0, 1] of Puy, Becker, Lo Piano & Saltelli (2022, IJUQ 12(2), fig. 3; their
+# code: github.com/arnaldpuy/battle_estimators): quantile function and density. The normal
+# is truncated to [0, 1] as the paper states (N_T(0.5, 0.15, 0, 1)); untruncated, the
+# "inverse" shape 1/(x + 0.1) would have an infinite variance.
+_TN_A, _TN_B = special.ndtr(-0.5 / 0.15), special.ndtr(0.5 / 0.15)
+_LN_SIGMA = 3.16
+METAFUNCTION_LAWS = {
+    "uniform": (lambda u: u, lambda x: np.ones_like(x)),
+    "normal": (lambda u: 0.5 + 0.15 * special.ndtri(_TN_A + u * (_TN_B - _TN_A)),
+               lambda x: np.exp(-0.5 * ((x - 0.5) / 0.15) ** 2) / (0.15 * np.sqrt(2 * np.pi) * (_TN_B - _TN_A))),
+    "beta_8_2": (lambda u: special.betaincinv(8.0, 2.0, u), lambda x: stats.beta.pdf(x, 8.0, 2.0)),
+    "beta_2_8": (lambda u: special.betaincinv(2.0, 8.0, u), lambda x: stats.beta.pdf(x, 2.0, 8.0)),
+    "beta_2_0.8": (lambda u: special.betaincinv(2.0, 0.8, u), lambda x: stats.beta.pdf(x, 2.0, 0.8)),
+    "beta_0.8_2": (lambda u: special.betaincinv(0.8, 2.0, u), lambda x: stats.beta.pdf(x, 0.8, 2.0)),
+    "logitnormal": (lambda u: special.expit(_LN_SIGMA * special.ndtri(u)),
+                    lambda x: stats.norm.pdf(special.logit(x) / _LN_SIGMA) / (_LN_SIGMA * x * (1 - x))),
+}
+#: ``metafunction(distribution=...)``: one law for every input, or ``"mixed"`` (a random law
+#: per input, the paper's phi = 8).
+METAFUNCTION_DISTRIBUTIONS = (*METAFUNCTION_LAWS, "mixed")
+
+
+@functools.lru_cache(maxsize=4096)
+def _law_moments(shape, law, brk):
+    """Mean and variance of ``g(X)``, X of a non-uniform ``law``, by adaptive quadrature of
+    ``g p`` on [0, 1] (QUADPACK qags: handles the integrable endpoint singularities of the
+    beta densities), split at the break of a step."""
+    g, pdf = METAFUNCTION_SHAPES[shape], METAFUNCTION_LAWS[law][1]
+    points = None if np.isnan(brk) else [brk]
+
+    def integral(h):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return integrate.quad(lambda x: float(h(np.array([x]))[0] * pdf(np.array([x]))[0]), 0.0, 1.0,
+                                  points=points, epsabs=1e-14, epsrel=1e-12, limit=400)[0]
+
+    mu = integral(lambda x: g(x, brk))
+    return mu, max(integral(lambda x: (g(x, brk) - mu) ** 2), 0.0)
+
 
 @functools.cache
 def _gauss_legendre(n):
@@ -284,15 +329,17 @@ def _shape_quadrature(brk):
 class Metafunction:
     """``f(x) = sum_t c_t prod_{i in u_t} g_i(x_i)`` with one shape ``g_i`` per input."""
 
-    def __init__(self, shapes, breaks, supports, coefs):
+    def __init__(self, shapes, breaks, supports, coefs, laws=None):
         self.shapes = list(shapes)
         self.breaks = np.asarray(breaks, float)  # NaN where the shape has no break
         self.supports = [tuple(int(i) for i in u) for u in supports]
         self.coefs = np.asarray(coefs, float)
+        # input i is x_i = Q_i(u_i) for the probability level u_i ~ U(0, 1) the space holds
+        self.laws = ["uniform"] * len(self.shapes) if laws is None else list(laws)
 
     def shape_values(self, X):
-        return np.column_stack([METAFUNCTION_SHAPES[s](X[:, i], self.breaks[i])
-                                for i, s in enumerate(self.shapes)])
+        return np.column_stack([METAFUNCTION_SHAPES[s](METAFUNCTION_LAWS[law][0](X[:, i]), self.breaks[i])
+                                for i, (s, law) in enumerate(zip(self.shapes, self.laws))])
 
     def _block(self, X):
         G = self.shape_values(X)
@@ -311,6 +358,9 @@ class Metafunction:
         """Mean and variance of every ``g_i(x_i)``, x_i ~ U(0, 1), by split Gauss-Legendre."""
         mu, var = np.empty(len(self.shapes)), np.empty(len(self.shapes))
         for i, s in enumerate(self.shapes):
+            if self.laws[i] != "uniform":
+                mu[i], var[i] = _law_moments(s, self.laws[i], float(self.breaks[i]))
+                continue
             x, w = _shape_quadrature(self.breaks[i])
             g = METAFUNCTION_SHAPES[s](x, self.breaks[i])
             mu[i] = w @ g
@@ -345,7 +395,7 @@ def _mixture_coefs(rng, n):
     return sd * rng.standard_normal(n)
 
 
-def _metafunction_model(d, seed, k2, k3, dummy_fraction):
+def _metafunction_model(d, seed, k2, k3, dummy_fraction, distribution="uniform"):
     rng = np.random.default_rng(seed)
     dummies = _pick_dummies(rng, d, dummy_fraction)
     shapes = np.where(dummies, "no_effect", rng.choice(_ACTIVE_SHAPES, size=d)).tolist()
@@ -354,12 +404,16 @@ def _metafunction_model(d, seed, k2, k3, dummy_fraction):
     supports = [(int(i),) for i in active]
     for order, rate in ((2, k2), (3, k3)):
         supports += _random_subsets(rng, active, order, math.ceil(rate * active.size))
-    return Metafunction(shapes, breaks, supports, _mixture_coefs(rng, len(supports))), dummies
+    coefs = _mixture_coefs(rng, len(supports))
+    # drawn last, so a (d, seed, ...) names the same shapes and terms under every law
+    laws = rng.choice(list(METAFUNCTION_LAWS), size=d).tolist() if distribution == "mixed" \
+        else [distribution] * d
+    return Metafunction(shapes, breaks, supports, coefs, laws), dummies
 
 
 @register_problem("metafunction", tags=("family",))
 def metafunction(d: int = 10, seed: int = 0, k2: float = 0.5, k3: float = 0.2,
-                 dummy_fraction: float = 0.2) -> Problem:
+                 dummy_fraction: float = 0.2, distribution: str = "uniform") -> Problem:
     """Random metafunction on [0, 1]^d (Becker 2020, Reliab. Eng. Syst. Saf. 203:107045;
     Puy et al. 2022, J. Stat. Softw. 102(5), ``sensobol::metafunction``).
 
@@ -370,6 +424,15 @@ def metafunction(d: int = 10, seed: int = 0, k2: float = 0.5, k3: float = 0.2,
     with ``ceil(k2 m)`` random pairs and ``ceil(k3 m)`` random triples of the m active
     inputs and coefficients from 0.7 N(0, 0.5) + 0.3 N(0, 5).
 
+    ``distribution``: the law of the shapes' arguments, one of the input laws of Puy,
+    Becker, Lo Piano & Saltelli (2022, IJUQ 12(2)): ``"uniform"`` U(0, 1), ``"normal"``
+    N(0.5, 0.15) truncated to [0, 1], ``"beta_8_2"``, ``"beta_2_8"``, ``"beta_2_0.8"``,
+    ``"beta_0.8_2"`` (Beta(a, b)), ``"logitnormal"`` (logit-normal(0, 3.16)), or
+    ``"mixed"`` (a random law per input). The space stays [0, 1]^d: it holds the
+    probability levels u_i, and the function applies the quantile function, g_i(Q_i(u_i)),
+    which is how the paper maps its designs; Sobol' indices do not change under such a
+    reparametrisation of independent inputs.
+
     Exact truth. Write g_i = mu_i + h_i with mu_i = E g_i, E h_i = 0, s_i^2 = E h_i^2. A
     term c prod_{i in u} g_i expands into sum_{v subset of u} c (prod_{i in u minus v} mu_i)
     prod_{i in v} h_i; each ``prod_{i in v} h_i`` has zero mean in every one of its
@@ -379,7 +442,8 @@ def metafunction(d: int = 10, seed: int = 0, k2: float = 0.5, k3: float = 0.2,
     different subsets are orthogonal, so ``V_v = A_v^2 prod_{i in v} s_i^2``, V = sum V_v,
     S1_i = V_{i}/V, S2_ij = V_{ij}/V, ST_i = sum_{v contains i} V_v / V. The moments mu_i,
     s_i^2 come from 64-node Gauss-Legendre quadrature, split at the break of a step
-    (machine precision for these smooth pieces).
+    (machine precision for these smooth pieces); under a non-uniform law, from adaptive
+    quadrature (QUADPACK) of g_i times the law's density, split at the break.
     """
     d = _check_int(d, "metafunction d", 1)
     seed = _check_int(seed, "metafunction seed", 0)
@@ -390,18 +454,30 @@ def metafunction(d: int = 10, seed: int = 0, k2: float = 0.5, k3: float = 0.2,
     if not (0 <= k2 < np.inf and 0 <= k3 < np.inf):
         raise ValueError(f"metafunction k2 and k3 must be >= 0, got k2={k2!r}, k3={k3!r}")
     dummy_fraction = _check_fraction(dummy_fraction, "metafunction dummy_fraction")
-    return _metafunction_problem(d, seed, k2, k3, dummy_fraction)
+    if distribution not in METAFUNCTION_DISTRIBUTIONS:
+        raise ValueError(f"metafunction distribution must be one of {METAFUNCTION_DISTRIBUTIONS}, "
+                         f"got {distribution!r}")
+    return _metafunction_problem(d, seed, k2, k3, dummy_fraction, distribution)
 
 
 @functools.lru_cache(maxsize=64)
-def _metafunction_problem(d, seed, k2, k3, dummy_fraction):
-    model, dummies = _metafunction_model(d, seed, k2, k3, dummy_fraction)
-    truth = _subset_truth(
+def _metafunction_truth(d, seed, k2, k3, dummy_fraction, distribution):
+    """Cached per parameter set: truths are immutable, so sharing them is safe."""
+    model, dummies = _metafunction_model(d, seed, k2, k3, dummy_fraction, distribution)
+    return _subset_truth(
         model.subset_variances(), d, "exact",
         "ANOVA of a sum of products of univariate shapes: component variances from 1-D "
         "moments by split 64-node Gauss-Legendre quadrature (derivation in metafunction's "
         "docstring; shapes after Becker 2020 and Puy et al. 2022)",
-        extras={"dummies": np.flatnonzero(dummies).tolist(), "shapes": list(model.shapes)},
+        extras={"dummies": np.flatnonzero(dummies).tolist(), "shapes": list(model.shapes),
+                "laws": list(model.laws)},
     )
+
+
+def _metafunction_problem(d, seed, k2, k3, dummy_fraction, distribution="uniform"):
+    """A new model and Problem per call (cheap), around the cached truth."""
+    model, _ = _metafunction_model(d, seed, k2, k3, dummy_fraction, distribution)
+    truth = _metafunction_truth(d, seed, k2, k3, dummy_fraction, distribution)
     return Problem("metafunction", Space.unit(d), model, truth, tags=("family", f"d={d}"),
-                   params=dict(d=d, seed=seed, k2=k2, k3=k3, dummy_fraction=dummy_fraction))
+                   params=dict(d=d, seed=seed, k2=k2, k3=k3, dummy_fraction=dummy_fraction,
+                               distribution=distribution))

@@ -216,18 +216,23 @@ SURFACES = {
 
 
 @functools.lru_cache(maxsize=None)
-def _problem(name: str) -> Problem:
+def _truth(name: str) -> GroundTruth:
+    """The surface's exact truth, computed once (immutable, so the cache can share it)."""
     space_factory, func, nodes, description = SURFACES[name]
-    space = space_factory()
-    first, total, second, mean, variance = quadrature_truth(space, func, nodes)
+    first, total, second, mean, variance = quadrature_truth(space_factory(), func, nodes)
     rule = ", ".join(f"{k}: {v}" for k, v in nodes.items())
-    truth = GroundTruth(
+    return GroundTruth(
         first=first, total=total, second=second, kind="exact",
         source=f"grid_anova over Gauss-Legendre quadrature in the unit variable ({rule} nodes) "
         f"x enumeration of every discrete level ({description}, benchsens.problems.hplike)",
         extras={"mean": mean, "variance": variance},
     )
-    return Problem(name, space, func, truth, tags=("hp-like", f"d={len(space)}"))
+
+
+def _problem(name: str) -> Problem:
+    """A new Problem per call around the cached truth (editing one cannot affect another)."""
+    space = SURFACES[name][0]()
+    return Problem(name, space, SURFACES[name][1], _truth(name), tags=("hp-like", f"d={len(space)}"))
 
 
 def _register(name):
