@@ -3,6 +3,9 @@ import numpy as np
 import pytest
 
 import benchsens as bs
+from numbers import Real
+
+from benchsens.estimators._params import HasMethods, Interval
 from benchsens.testing import check_estimator, mixed_problem
 from conftest import PACKAGE_ESTIMATORS
 
@@ -15,20 +18,19 @@ _SLOW = {"salib.delta"}
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in _SLOW else n
                                   for n in PACKAGE_ESTIMATORS])
 def test_registered_estimator_conforms(name):
-    try:
-        est = bs.get_estimator(name)
-    except ImportError as exc:  # optional back end (e.g. optuna) not installed
-        pytest.skip(f"{name}: {exc}")
-    check_estimator(est)
+    # no skip: the optional back ends (optuna) are in the test extra, a missing one must fail
+    check_estimator(bs.get_estimator(name))
 
 
 class _Correlation(bs.Estimator):
     """A minimal correct given-data estimator: squared correlation of y with each U column."""
 
     name = "test_correlation"
+    target = "dependence"
     given_data = True
+    _parameter_constraints = {"power": [Interval(Real, 0.5, None, closed="left")]}
 
-    def __init__(self, power: float = 2.0):
+    def __init__(self, *, power: float = 2.0):
         self.power = power
 
     def _analyze(self, design, y, gradient):
@@ -43,7 +45,9 @@ class _UnseededPlan(_Correlation):
 
 
 class _Unpicklable(_Correlation):
-    def __init__(self, power: float = 2.0, link=lambda v: v):
+    _parameter_constraints = {**_Correlation._parameter_constraints, "link": [HasMethods(["__call__"])]}
+
+    def __init__(self, *, power: float = 2.0, link=lambda v: v):
         self.power = power
         self.link = link
 
@@ -66,14 +70,100 @@ class _SwallowsNaN(_Correlation):
         return super().analyze(design, np.nan_to_num(np.asarray(y, float)), gradient)
 
 
+class _Undeclared(_Correlation):
+    target = ""
+
+
+class _ValidatesInInit(_Correlation):
+    def __init__(self, *, power: float = 2.0):
+        if power < 0.5:
+            raise ValueError("power too small")
+        self.power = power
+
+
+class _Positional(_Correlation):
+    def __init__(self, power: float = 2.0):
+        self.power = power
+
+
+class _ConvertsInInit(_Correlation):
+    def __init__(self, *, power: float = 2.0):
+        self.power = power * 1.0  # a new object: not the value given
+
+
+class _AcceptsAnyPower(_Correlation):
+    _parameter_constraints = {"power": [Interval(Real, None, None, closed="neither")]}
+
+    def validate_params(self):  # declares a range but never checks it
+        pass
+
+
+class _SilentAboutOption(_Correlation):
+    def validate_params(self):
+        if self.power < 0.5:
+            raise ValueError("bad value")
+
+
+class _Undocumented(_Correlation):
+    _parameter_constraints = {}
+
+
+class _BoundAsTotal(_Correlation):
+    """Reports a quantity that is not on the Sobol' scale as ``total``."""
+
+    def _analyze(self, design, y, gradient):
+        est = super()._analyze(design, y, gradient)
+        est.total = 4 * est.importance / est.importance.max()
+        return est
+
+
+class _NoConstantConvention(_Correlation):
+    def _analyze(self, design, y, gradient):
+        est = super()._analyze(design, y, gradient)
+        est.importance = est.importance + 1.0
+        return est
+
+
+class _FreeGradient(_Correlation):
+    """Uses a gradient but hides its charge."""
+
+    uses_gradient = True
+    given_data = False
+
+    def _plan(self, space, budget, rng, gradient):
+        return bs.Design.from_unit(space, rng.random((budget, len(space))))
+
+    def analyze(self, design, y, gradient=None):
+        est = super().analyze(design, y, gradient)
+        est.n_evals = len(design)
+        return est
+
+
 def test_a_correct_estimator_passes():
     check_estimator(_Correlation())
 
 
 @pytest.mark.parametrize("broken, match", [
+    (_Undeclared(), "target='' is not declared"),
+    (_ValidatesInInit(), "__init__ raised ValueError for power=0.4"),
+    (_Positional(), "must be keyword-only"),
+    (_ConvertsInInit(), r"must store options unchanged.*\['power'\]"),
+    (_AcceptsAnyPower(), "accepted the invalid option power="),
+    (_SilentAboutOption(), "without naming the estimator and the option"),
+    (_Undocumented(), "option 'power' has no declared constraint"),
+    (_BoundAsTotal(), "total must hold Sobol'-scale estimates"),
+    (_NoConstantConvention(), "a constant output must give importance = 0"),
+    (_FreeGradient(), "gradients charged 1 evaluations each"),
+], ids=lambda v: type(v).__name__ if isinstance(v, bs.Estimator) else "")
+def test_the_new_checks_can_fail(broken, match):
+    with pytest.raises(AssertionError, match=match):
+        check_estimator(broken)
+
+
+@pytest.mark.parametrize("broken, match", [
     (_UnseededPlan(), "same seed gave different results"),
     (_Unpicklable(), "pickle round trip failed"),
-    (_ContinuousOnly(), "analyze on conformance_mixed raised RuntimeError"),
+    (_ContinuousOnly(), "on conformance_mixed raised RuntimeError"),
     (_OverBudget(), "planned 129 evaluations for budget=128"),
     (_SwallowsNaN(), "NaN in y did not raise ValueError"),
 ])

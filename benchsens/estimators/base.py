@@ -3,18 +3,31 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import math
 import time
+import warnings
 from typing import Any, ClassVar
 
 import numpy as np
 
 from ..space import Space
+from ._params import validate_parameter_constraints
 
-__all__ = ["Design", "Estimate", "Estimator", "BudgetError"]
+__all__ = ["Design", "Estimate", "Estimator", "BudgetError", "ConstantOutputWarning", "TARGETS"]
+
+#: What an estimator's ``importance`` estimates (``Estimator.target``): the Sobol' ``first``
+#: or ``total`` index, or a documented non-Sobol' notion: ``dependence`` (HSIC, delta,
+#: PAWN), ``derivative`` (DGSM, Morris), ``local`` (top-quantile notions), ``marginal``,
+#: ``ablation``.
+TARGETS = ("first", "total", "dependence", "derivative", "local", "marginal", "ablation")
 
 
 class BudgetError(ValueError):
     """The budget is below what an estimator needs; the message states the minimum."""
+
+
+class ConstantOutputWarning(UserWarning):
+    """The outputs are constant: every importance is 0 by convention."""
 
 
 @dataclasses.dataclass
@@ -65,10 +78,14 @@ class Design:
 class Estimate:
     """What an estimator says about each input (space order).
 
-    ``importance`` is the estimator's own non-negative scale, used for ranking; ``first``,
-    ``total`` (and ``second``) are on the Sobol' scale where the method provides them;
-    ``ci`` maps an index name (``"first"``, ``"total"``, ``"importance"``) to a
-    ``(lower, upper)`` pair of arrays; ``seconds`` is analysis time only.
+    ``importance`` is the estimator's own non-negative scale, used for ranking; ``target``
+    names what it estimates (one of ``TARGETS``, copied from ``Estimator.target``).
+    ``first``, ``total`` (and ``second``) hold *estimates* of the Sobol' indices only,
+    where the method provides them; bounds and approximations (e.g. DGSM's upper bound on
+    ST) are named entries of ``extras``. ``ci`` maps an index name (``"first"``,
+    ``"total"``, ``"importance"``) to a ``(lower, upper)`` pair of arrays; ``n_evals`` is
+    the number of evaluations charged (a gradient costs ``gradient_cost`` of them);
+    ``seconds`` is analysis time only.
     """
 
     names: list[str]
@@ -80,6 +97,7 @@ class Estimate:
     n_evals: int = 0
     seconds: float = 0.0
     extras: dict[str, Any] = dataclasses.field(default_factory=dict)
+    target: str = "total"
 
     def to_dict(self) -> dict:
         """Plain lists and floats (for JSON and the store)."""
@@ -95,19 +113,35 @@ class Estimate:
 
 
 class Estimator:
-    """Base class. Subclasses take all options in ``__init__`` (stored under the same
-    names, no work there) and implement ``_plan`` and ``_analyze``.
+    """Base class. Subclasses take all options as keyword-only ``__init__`` arguments,
+    stored under the same names (no work and no checks there), declare them in
+    ``_parameter_constraints`` (see ``benchsens.estimators._params``), and implement
+    ``_plan`` and ``_analyze`` (and ``_min_budget`` when they need more than ``2d + 2``
+    evaluations). Options are validated at the top of ``plan``, ``analyze`` and
+    ``min_budget`` (and by :meth:`validate_params`).
 
+    ``target`` (one of ``TARGETS``) says what ``importance`` estimates; it is copied to
+    ``Estimate.target`` and decides which truth the ranking is scored against.
     ``given_data = True`` means ``analyze`` accepts any i.i.d. sample of the space, not only
     the estimator's own plan. ``uses_gradient = True`` means the estimator can use an exact
-    gradient: the caller passes ``gradient=True`` to ``plan`` when it will supply one and the
-    gradient array to ``analyze``.
+    gradient: the caller passes ``gradient=True`` (and the problem's ``gradient_cost``) to
+    ``plan`` when it will supply one, and the gradient array to ``analyze``; each gradient
+    is charged ``gradient_cost`` evaluations. ``oracle = True`` marks an estimator that
+    gets such information for free (not charged).
     """
 
     name: ClassVar[str] = ""
     version: ClassVar[str] = "1"
+    target: ClassVar[str] = ""
     given_data: ClassVar[bool] = False
     uses_gradient: ClassVar[bool] = False
+    oracle: ClassVar[bool] = False
+    _parameter_constraints: ClassVar[dict | None] = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.target and cls.target not in TARGETS:
+            raise TypeError(f"{cls.__name__}.target must be one of {TARGETS}, got {cls.target!r}")
 
     # -- sklearn-style parameters -------------------------------------------------
     @classmethod
@@ -123,21 +157,66 @@ class Estimator:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
         return f"{type(self).__name__}({args})"
 
+    def validate_params(self) -> None:
+        """Raise ``InvalidParameterError`` (a ValueError) naming the estimator and the
+        first option that breaks its declared constraints (or a relation between options).
+
+        An estimator class that declares no ``_parameter_constraints`` is not checked.
+        """
+        if self._parameter_constraints is not None:
+            validate_parameter_constraints(self._parameter_constraints, self.get_params(),
+                                           self.name or type(self).__name__)
+        self._check_params()
+
+    def _check_params(self) -> None:
+        """Checks that constraints on single options cannot express (relations between
+        options, an optional back end being installed); none by default."""
+
     # -- to implement -----------------------------------------------------------------
-    def min_budget(self, space: Space) -> int:
-        """Smallest number of evaluations this estimator can work with on ``space``."""
+    def _min_budget(self, space: Space, gradient: bool) -> int:
+        """Smallest number of design points (``gradient``: each with an exact gradient)."""
         return 2 * len(space) + 2
 
     def _plan(self, space: Space, budget: int, rng: np.random.Generator, gradient: bool) -> Design:
-        """Default for given-data estimators: ``budget`` i.i.d. points."""
+        """Default for given-data estimators: ``budget`` i.i.d. points. With ``gradient``,
+        ``budget`` is already the number of points whose gradients fit the budget."""
         return Design.from_unit(space, rng.random((budget, len(space))))
 
     def _analyze(self, design: Design, y: np.ndarray, gradient: np.ndarray | None) -> Estimate:
         raise NotImplementedError
 
     # -- public, validated -----------------------------------------------------------
-    def plan(self, space: Space, budget: int, rng: np.random.Generator, gradient: bool = False) -> Design:
-        """The points to evaluate, never more than ``budget``."""
+    def _gradient_cost(self, space: Space, gradient: bool, gradient_cost) -> float | None:
+        """Evaluations charged per gradient, or None when no gradient will be used."""
+        if not (gradient and self.uses_gradient):
+            return None
+        if self.oracle:
+            return 0.0
+        if gradient_cost is None:
+            return float(len(space))
+        if isinstance(gradient_cost, bool) or not isinstance(gradient_cost, (int, float, np.integer, np.floating)) \
+                or not math.isfinite(gradient_cost) or gradient_cost < 0:
+            raise ValueError(f"{self.name}: gradient_cost must be a finite number >= 0, got {gradient_cost!r}")
+        return float(gradient_cost)
+
+    def min_budget(self, space: Space, gradient: bool = False, gradient_cost=None) -> int:
+        """Smallest number of evaluations this estimator can work with on ``space``
+        (with ``gradient``: gradients charged ``gradient_cost`` evaluations each, default d)."""
+        self.validate_params()
+        cost = self._gradient_cost(space, gradient, gradient_cost)
+        rows = int(self._min_budget(space, cost is not None))
+        return rows if cost is None else int(math.ceil(rows * (1.0 + cost)))
+
+    def plan(self, space: Space, budget: int, rng: np.random.Generator, gradient: bool = False,
+             gradient_cost=None) -> Design:
+        """The points to evaluate, never more than ``budget`` evaluations.
+
+        With ``gradient`` (for estimators that use one), each point also gets an exact
+        gradient charged ``gradient_cost`` evaluations (None: d, the price of finite
+        differences), so ``n`` points need ``n * (1 + gradient_cost) <= budget``;
+        ``design.info["gradient_cost"]`` records the charge (0 for oracle estimators).
+        """
+        self.validate_params()
         if not isinstance(space, Space):
             raise TypeError(f"{self.name}: space must be a benchsens.Space, got {type(space).__name__}")
         if not isinstance(rng, np.random.Generator):
@@ -145,19 +224,30 @@ class Estimator:
         if isinstance(budget, bool) or int(budget) != budget:
             raise ValueError(f"{self.name}: budget must be an integer, got {budget!r}")
         budget = int(budget)
-        need = self.min_budget(space)
+        cost = self._gradient_cost(space, gradient, gradient_cost)
+        need = self.min_budget(space, gradient, gradient_cost)
         if budget < need:
+            charged = "" if cost is None else f" (each gradient charged {cost:g} evaluations)"
             raise BudgetError(
                 f"{self.name}: budget={budget} is below the minimum of {need} evaluations "
-                f"for d={len(space)}"
+                f"for d={len(space)}{charged}"
             )
-        design = self._plan(space, budget, rng, bool(gradient and self.uses_gradient))
-        if len(design) > budget:
+        rows = budget if cost is None else int(budget // (1.0 + cost))
+        design = self._plan(space, rows, rng, cost is not None)
+        if cost is not None:
+            design.info["gradient_cost"] = cost
+        if len(design) * (1.0 + (cost or 0.0)) > budget:
             raise RuntimeError(f"{self.name} planned {len(design)} points for budget={budget}")
         return design
 
     def analyze(self, design: Design, y, gradient=None) -> Estimate:
-        """Importances from the outputs ``y`` at ``design.X``."""
+        """Importances from the outputs ``y`` at ``design.X`` (and the exact gradient at
+        every design point, for a design planned with ``gradient=True``).
+
+        Outputs whose variance overflows raise a ValueError; constant outputs give the
+        estimator's convention (every importance 0) and a :class:`ConstantOutputWarning`.
+        """
+        self.validate_params()
         y = np.asarray(y, dtype=float)
         if y.ndim != 1 or y.shape[0] != len(design):
             raise ValueError(f"{self.name}: y must have shape ({len(design)},), got {y.shape}")
@@ -167,17 +257,44 @@ class Estimator:
                 f"{self.name}: y holds {int(bad.sum())} non-finite value(s) (NaN/inf), "
                 f"first at index {int(np.argmax(bad))}"
             )
-        if gradient is not None:
+        with np.errstate(over="ignore", invalid="ignore"):
+            variance = np.var(y)
+        if not np.isfinite(variance):
+            raise ValueError(
+                f"{self.name}: the output variance is not finite (overflow; max |y| = "
+                f"{np.max(np.abs(y)):.3g}); rescale the outputs"
+            )
+        constant = bool(np.ptp(y) == 0)
+        if constant:
+            warnings.warn(f"{self.name}: the output is constant ({y[0]!r}); every importance "
+                          "is 0 by convention", ConstantOutputWarning, stacklevel=2)
+        cost = None
+        if gradient is not None and self.uses_gradient:
             gradient = np.asarray(gradient, float)
             if gradient.shape != design.X.shape:
                 raise ValueError(f"{self.name}: gradient must have shape {design.X.shape}, got {gradient.shape}")
+            cost = design.info.get("gradient_cost")
+            if cost is None:
+                raise ValueError(f"{self.name}: a gradient was passed but the design was not planned "
+                                 "with gradient=True (its charge is unknown)")
+        elif not self.uses_gradient:
+            gradient = None
         start = time.perf_counter()
         est = self._analyze(design, y, gradient)
         est.seconds = time.perf_counter() - start
-        est.n_evals = len(design)
+        est.n_evals = len(design) if cost is None else int(math.ceil(len(design) * (1.0 + cost)))
+        if cost is not None:
+            est.extras.update(exact_gradient=True, gradient_cost=float(cost))
+        if constant:
+            est.extras["constant_output"] = True
         est.names = list(design.space.names)
+        est.target = self.target or "total"
         imp = np.asarray(est.importance, float)
         if imp.shape != (len(design.space),) or not np.all(np.isfinite(imp)):
             raise RuntimeError(f"{self.name} returned an invalid importance vector {imp!r}")
+        for label in ("first", "total"):
+            values = getattr(est, label)
+            if values is not None and not np.all(np.isfinite(values)):
+                raise RuntimeError(f"{self.name} returned a non-finite {label} estimate {values!r}")
         est.importance = np.maximum(imp, 0.0)
         return est

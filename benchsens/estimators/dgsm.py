@@ -21,20 +21,26 @@ the unit cube (``step``, backwards near 1) and divided by the natural step they 
   use finite differences (an exact gradient has no meaning there).
 
 ``extras``: ``nu`` (natural units; per unit of level value for discrete inputs),
-``nu_unit`` (unit cube; NaN for Normal, whose unit-map derivative is unbounded).
-``extras["st_bound"]`` holds the proven bounds (NaN for discrete inputs); ``total`` is set to
-them only when every input is continuous, so that every reported ``total`` is a valid
-upper bound on ST (it is not an estimate of ST; its value error measures looseness).
+``nu_unit`` (unit cube; NaN for Normal, whose unit-map derivative is unbounded),
+``st_upper_bound`` (the proven bounds on ST; NaN for discrete inputs). ``first``/``total``
+are not given: a bound is not an estimate of ST.
+
+Gradients are charged (``Estimator.plan``): with an exact gradient costing ``c``
+evaluations, ``n`` base points need ``n (1 + c)`` evaluations (``c = d`` by default, the
+price of the finite differences it replaces). ``dgsm.oracle`` receives exact gradients
+for free, as a reference for what the measure can do with perfect derivatives.
 """
 from __future__ import annotations
 
 import warnings
+from numbers import Real
 
 import numpy as np
 from scipy.stats import qmc
 
 from ..registry import register_estimator
 from ..space import LogUniform, Normal, Uniform
+from ._params import Interval
 from .base import Design, Estimate, Estimator
 
 #: Smallest number of base points (a variance needs a few).
@@ -67,24 +73,37 @@ def _quotient(delta_f, step):
 
 @register_estimator
 class DGSM(Estimator):
-    """Derivative-based measures and Poincaré bounds on the total indices."""
+    """Derivative-based measures, on the scale of the Poincaré bounds on the total indices.
+
+    ``target = "derivative"``: ``importance`` is ``nu_i`` scaled to the Sobol'–Kucherenko /
+    Poincaré bound on ``ST_i`` (``extras["st_upper_bound"]``), a mean squared derivative,
+    not a share of variance; it ranks like ST only when the bound is equally tight for every
+    input (it is loose for inputs acting through oscillations or interactions).
+
+    Option: ``step``, the finite-difference step in unit-cube units, in (0, 0.5).
+
+    Limitations
+    -----------
+    An upper bound, not an estimate: loose for non-linear effects (a large bound does not
+    mean a large ST). Discrete inputs get a heuristic on the same scale (no proven bound).
+    Finite differences cost ``d + 1`` evaluations per base point; an exact gradient is
+    charged ``gradient_cost`` evaluations.
+    """
 
     name = "dgsm"
-    version = "1"
+    version = "2"
+    target = "derivative"
     uses_gradient = True
+    _parameter_constraints = {"step": [Interval(Real, 0.0, 0.5, closed="neither")]}
 
-    def __init__(self, step: float = 1e-4):
+    def __init__(self, *, step: float = 1e-4):
         self.step = step
 
-    def _check_options(self):
-        if not 0 < self.step < 0.5:
-            raise ValueError(f"dgsm: step must lie in (0, 0.5) (unit-cube units), got {self.step!r}")
-
-    def min_budget(self, space) -> int:
-        return _MIN_BASE * (len(space) + 1)
+    def _min_budget(self, space, gradient) -> int:
+        fd = sum(dist.discrete for dist in space.dists) if gradient else len(space)
+        return _MIN_BASE * (fd + 1)
 
     def _plan(self, space, budget, rng, gradient):
-        self._check_options()
         d = len(space)
         dists = space.dists
         fd_columns = [j for j, dist in enumerate(dists) if dist.discrete or not gradient]
@@ -106,17 +125,22 @@ class DGSM(Estimator):
                                 exact_gradient=bool(gradient))
 
     def _analyze(self, design, y, gradient):
-        self._check_options()
         space, dists = design.space, design.space.dists
         d = len(space)
         n, fd_columns = design.info.get("n"), design.info.get("fd_columns")
         if n is None or fd_columns is None or n * (1 + len(fd_columns)) != len(design):
-            raise ValueError(f"dgsm: the design must be a dgsm plan (n and fd_columns in info); "
+            raise ValueError(f"{self.name}: the design must be a dgsm plan (n and fd_columns in info); "
                              f"got {len(design)} rows, info={design.info}")
         if design.info.get("exact_gradient") != (gradient is not None):
-            raise ValueError("dgsm: the design was planned "
+            raise ValueError(f"{self.name}: the design was planned "
                              f"{'with' if design.info.get('exact_gradient') else 'without'} "
                              "an exact gradient; analyze must be called the same way")
+        # work in units of the output's spread: squared derivatives of huge outputs would
+        # overflow, and every importance is a ratio to V (scale-free)
+        scale = float(np.std(y[:n])) or 1.0
+        y = y / scale
+        if gradient is not None:
+            gradient = gradient / scale
         X0, U0, f0 = design.X[:n], design.U[:n], y[:n]
         V = f0.var()
         du = np.full((n, d), np.nan)  # d f / d u (unit cube); NaN for Normal inputs
@@ -146,7 +170,25 @@ class DGSM(Estimator):
                     importance[j] = nu_unit[j] / (np.pi**2 * V)
                 if not dist.discrete:
                     bound[j] = importance[j]
-        continuous = not any(dist.discrete for dist in dists)
-        extras = {"nu": nu, "nu_unit": nu_unit, "st_bound": bound, "variance": V, "n_base": n}
-        return Estimate(names=[], importance=importance, total=bound if continuous else None,
-                        extras=extras)
+        with np.errstate(over="ignore"):  # nu of huge outputs may overflow; importance does not
+            extras = {"nu": nu * scale**2, "nu_unit": nu_unit * scale**2, "st_upper_bound": bound,
+                      "variance": V * scale**2, "n_base": n}
+        return Estimate(names=[], importance=importance, extras=extras)
+
+
+@register_estimator
+class DGSMOracle(DGSM):
+    """``dgsm`` given exact gradients for free (an oracle: gradients are not charged).
+
+    Same measure and options as ``dgsm``; on a problem with an exact gradient it sees
+    ``budget`` base points with gradients where ``dgsm`` sees ``budget / (1 + cost)``.
+
+    Limitations
+    -----------
+    Not a fair competitor: it receives information other estimators pay for. Kept as a
+    reference for what derivative measures can do with perfect derivatives; summaries
+    flag it (``oracle = True``). Without a gradient it is ``dgsm``.
+    """
+
+    name = "dgsm.oracle"
+    oracle = True

@@ -16,9 +16,9 @@ As Hutter et al. do, per-tree fractions ``V_i / V`` and ``V_ij / V`` are average
 trees (trees with ``V = 0`` are skipped).
 
 ``first`` is the main-effect fraction (fANOVA's importance, and ``importance`` here);
-``second`` the pairwise fractions; ``total`` is approximated by
-``first_i + sum_j second_ij``, i.e. interactions of order three and more are left out, so
-it underestimates ST when they matter.
+``second`` the pairwise fractions; ``extras["first_plus_pairwise"]`` is
+``first_i + sum_j second_ij``, a lower approximation of ST (interactions of order three
+and more are left out), so it is not reported as ``total``.
 
 Discrete inputs: the forest is fitted on the midpoint of each level's unit cell (width =
 weight; ``Design.unit_at_levels``),
@@ -34,8 +34,9 @@ from sklearn.ensemble import ExtraTreesRegressor, RandomForestRegressor
 
 from ..registry import register_estimator
 from ..space import Space
+from ._params import StrOptions
 from .base import Design, Estimate
-from .forest import SeededGivenData, _check_forest_options
+from .forest import FOREST_CONSTRAINTS, SeededGivenData
 
 __all__ = ["Fanova", "leaf_boxes", "forest_anova"]
 
@@ -211,19 +212,36 @@ def _snappers(space: Space):
 
 @register_estimator
 class Fanova(SeededGivenData):
-    """fANOVA main effects (``importance`` = ``first``), pairwise terms and an approximate
-    total (main + pairs) from a random forest fitted on the unit design; exact per tree.
+    """fANOVA main effects (``importance`` = ``first``) and pairwise terms (``second``)
+    from a random forest fitted on the unit design; exact per tree.
+
+    ``target = "first"``: the importance is the forest's main-effect variance fraction,
+    an estimate of ``S1`` (as in Hutter et al. 2014 and Optuna). ``extras``:
+    ``first_plus_pairwise`` (with ``pairwise``), a lower approximation of ST;
+    ``first_std``, the spread of the per-tree fractions.
 
     Options: ``n_trees``, ``max_depth``, ``min_samples_leaf`` (defaults as Optuna's
     ``FanovaImportanceEvaluator``), ``forest`` (``"random_forest"`` or ``"extra_trees"``),
-    ``pairwise`` (compute ``second`` and ``total``), ``seed`` (for designs not planned here).
-    ``extras["first_std"]`` is the spread of the per-tree fractions.
+    ``pairwise`` (compute ``second``), ``seed`` (for designs not planned here).
+
+    Limitations
+    -----------
+    The decomposition is exact for the forest, not for the function: a forest fitted on
+    few points smooths small effects away and adds spurious ones. First-order only as
+    importance; inputs acting through interactions rank low. Pairwise terms cost
+    ``O(d^2)`` grids per tree.
     """
 
     name = "fanova"
-    version = "1"
+    version = "2"
+    target = "first"
+    _parameter_constraints = {
+        "forest": [StrOptions(set(_FORESTS))],
+        "pairwise": ["boolean"],
+        **FOREST_CONSTRAINTS,
+    }
 
-    def __init__(self, n_trees: int = 64, max_depth: int | None = 64, min_samples_leaf: int = 1,
+    def __init__(self, *, n_trees: int = 64, max_depth: int | None = 64, min_samples_leaf: int = 1,
                  forest: str = "random_forest", pairwise: bool = True, seed: int = 0):
         self.n_trees = n_trees
         self.max_depth = max_depth
@@ -233,9 +251,6 @@ class Fanova(SeededGivenData):
         self.seed = seed
 
     def _model(self, seed):
-        _check_forest_options(self)
-        if self.forest not in _FORESTS:
-            raise ValueError(f"fanova: forest must be one of {sorted(_FORESTS)}, got {self.forest!r}")
         return _FORESTS[self.forest](n_estimators=self.n_trees, max_depth=self.max_depth,
                                      min_samples_leaf=self.min_samples_leaf, random_state=seed)
 
@@ -259,6 +274,5 @@ class Fanova(SeededGivenData):
         if not self.pairwise:
             return Estimate(names, first, first=first, extras=extras)
         second = (pairs[used] / variance[used, None, None]).mean(axis=0)
-        total = first + second.sum(axis=1)
-        extras["total_note"] = "first + pairwise fractions (third and higher orders left out)"
-        return Estimate(names, first, first=first, total=total, second=second, extras=extras)
+        extras["first_plus_pairwise"] = first + second.sum(axis=1)  # third and higher orders left out
+        return Estimate(names, first, first=first, second=second, extras=extras)

@@ -7,22 +7,28 @@ contiguous group of codes).
 """
 from __future__ import annotations
 
+from numbers import Integral
+
 import numpy as np
+from scipy import stats
 from sklearn.base import clone
 from sklearn.ensemble import RandomForestRegressor
 from sklearn.model_selection import KFold
 
 from ..registry import register_estimator
 from ..space import Space
+from ._params import HasMethods, Interval
 from .base import Design, Estimate, Estimator
 
-__all__ = ["SeededGivenData", "Permutation", "MDI"]
+__all__ = ["SeededGivenData", "Permutation", "MDI", "FOREST_CONSTRAINTS"]
 
-
-def _check_int(value, what, low):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{what} must be an integer >= {low}, got {value!r}")
-    return int(value)
+#: Constraints of the forest options shared by ``permutation``, ``mdi`` and ``fanova``.
+FOREST_CONSTRAINTS = {
+    "n_trees": [Interval(Integral, 1, None, closed="left")],
+    "max_depth": [Interval(Integral, 1, None, closed="left"), None],
+    "min_samples_leaf": [Interval(Integral, 1, None, closed="left")],
+    "seed": [Interval(Integral, 0, 2**32 - 1, closed="both")],
+}
 
 
 class SeededGivenData(Estimator):
@@ -66,14 +72,6 @@ def _forest(n_trees, max_depth, min_samples_leaf, seed):
                                  min_samples_leaf=min_samples_leaf, random_state=seed)
 
 
-def _check_forest_options(est):
-    _check_int(est.n_trees, f"{est.name}: n_trees", 1)
-    if est.max_depth is not None:
-        _check_int(est.max_depth, f"{est.name}: max_depth", 1)
-    _check_int(est.min_samples_leaf, f"{est.name}: min_samples_leaf", 1)
-    _check_int(est.seed, f"{est.name}: seed", 0)
-
-
 @register_estimator
 class Permutation(SeededGivenData):
     """Permutation importance of a cross-validated surrogate, on the total-index scale.
@@ -83,17 +81,36 @@ class Permutation(SeededGivenData):
     ``n_repeats`` times in the held-out fold (all permuted copies are predicted in one
     call, instead of one call per input and repeat). With independent inputs and an exact
     surrogate, permuting ``x_i`` raises the mean squared error by
-    ``E[(f(x) - f(x_i', x_~i))^2] = 2 V ST_i`` (Jansen's formula), so
-    ``total = mean MSE increase / (2 Var(y))``, averaged over folds. This is an
-    approximation: surrogate error and a finite held-out fold bias it (it is the total
-    index of the surrogate, not of the function). ``ci`` is the spread over folds and
-    repeats (mean +- 2 standard errors).
+    ``E[(f(x) - f(x_i', x_~i))^2] = 2 V ST_i`` (Jansen's formula), so ``importance`` =
+    mean MSE increase / (2 Var(y)), the per-fold values averaged over folds.
+
+    ``target = "total"``: the importance is the total index *of the surrogate*; it ranks
+    like ST when the surrogate is good. It is not an estimate of the function's ST
+    (surrogate error and permuted points outside the data bias it), so ``total`` is not
+    given; ``extras["surrogate_total"]`` holds it. ``ci["importance"]`` comes from the
+    spread of the ``folds`` per-fold importances (Student t, ``folds - 1`` degrees of
+    freedom): the folds' held-out sets are disjoint, while repeats share one model and
+    one fold. ``extras["per_fold"]`` ``(d, folds)`` and ``extras["per_repeat"]``
+    ``(d, folds, n_repeats)`` keep the raw values. Outputs are standardised first.
+
+    Limitations
+    -----------
+    Only as good as the surrogate (``extras["cv_r2"]``); a poor fit shrinks every
+    importance. Folds share training points, so the interval is approximate (and wide
+    with few folds). Correlated inputs are not handled (inputs are independent here).
     """
 
     name = "permutation"
-    version = "1"
+    version = "2"
+    target = "total"
+    _parameter_constraints = {
+        "model": [HasMethods(["fit", "predict"]), None],
+        "folds": [Interval(Integral, 2, None, closed="left")],
+        "n_repeats": [Interval(Integral, 1, None, closed="left")],
+        **FOREST_CONSTRAINTS,
+    }
 
-    def __init__(self, model=None, folds: int = 5, n_repeats: int = 5, n_trees: int = 100,
+    def __init__(self, *, model=None, folds: int = 5, n_repeats: int = 5, n_trees: int = 100,
                  max_depth: int | None = None, min_samples_leaf: int = 1, seed: int = 0):
         self.model = model
         self.folds = folds
@@ -103,45 +120,43 @@ class Permutation(SeededGivenData):
         self.min_samples_leaf = min_samples_leaf
         self.seed = seed
 
-    def min_budget(self, space: Space) -> int:
-        return max(2 * len(space) + 2, 4 * _check_int(self.folds, "permutation: folds", 2))
+    def _min_budget(self, space: Space, gradient) -> int:
+        return max(2 * len(space) + 2, 4 * self.folds)
 
     def _surrogate(self, seed):
         if self.model is None:
             return _forest(self.n_trees, self.max_depth, self.min_samples_leaf, seed)
-        if not (hasattr(self.model, "fit") and hasattr(self.model, "predict")):
-            raise TypeError(f"permutation: model must be a scikit-learn regressor, got {self.model!r}")
         model = clone(self.model)
         if "random_state" in model.get_params():
             model.set_params(random_state=seed)
         return model
 
     def _analyze(self, design: Design, y: np.ndarray, gradient) -> Estimate:
-        folds = _check_int(self.folds, "permutation: folds", 2)
-        n_repeats = _check_int(self.n_repeats, "permutation: n_repeats", 1)
-        _check_forest_options(self)
-        var = y.var()
         d = len(design.space)
-        if var == 0:
+        std = y.std()
+        if std == 0:  # constant output (Estimator.analyze warns)
             zero = np.zeros(d)
-            return Estimate(design.space.names, zero, total=zero, extras={"constant_output": True})
+            return Estimate(design.space.names, zero, extras={"surrogate_total": zero})
+        y = (y - y.mean()) / std  # Var(y) = 1: importance = MSE increase / 2, no overflow
         seed = self._random_state(design)
         rng = np.random.default_rng(seed)
-        splits = KFold(n_splits=folds, shuffle=True, random_state=int(rng.integers(2**31 - 1)))
+        splits = KFold(n_splits=self.folds, shuffle=True, random_state=int(rng.integers(2**31 - 1)))
         U = design.unit_at_levels()
         drops, r2 = [], []
         for train, test in splits.split(U):
             model = self._surrogate(int(rng.integers(2**31 - 1))).fit(U[train], y[train])
-            drop, base = _permutation_drops(model, U[test], y[test], n_repeats, rng)
+            drop, base = _permutation_drops(model, U[test], y[test], self.n_repeats, rng)
             drops.append(drop)
-            r2.append(1.0 - base / var)
-        per_draw = np.concatenate(drops, axis=1) / (2.0 * var)  # (d, folds * n_repeats)
-        total = per_draw.mean(axis=1)
-        se = per_draw.std(axis=1, ddof=1) / np.sqrt(per_draw.shape[1])
+            r2.append(1.0 - base)
+        per_repeat = np.stack(drops, axis=1) / 2.0  # (d, folds, n_repeats)
+        per_fold = per_repeat.mean(axis=2)
+        importance = per_fold.mean(axis=1)
+        half = stats.t.ppf(0.975, self.folds - 1) * per_fold.std(axis=1, ddof=1) / np.sqrt(self.folds)
         return Estimate(
-            design.space.names, np.maximum(total, 0.0), total=total,
-            ci={"total": (total - 2 * se, total + 2 * se)},
-            extras={"cv_r2": float(np.mean(r2)), "random_state": seed,
+            design.space.names, np.maximum(importance, 0.0),
+            ci={"importance": (importance - half, importance + half)},
+            extras={"surrogate_total": importance, "per_fold": per_fold, "per_repeat": per_repeat,
+                    "cv_r2": float(np.mean(r2)), "random_state": seed,
                     "scale": "mean MSE increase / (2 Var y) ~ ST of the surrogate"},
         )
 
@@ -150,13 +165,24 @@ class Permutation(SeededGivenData):
 class MDI(SeededGivenData):
     """Mean decrease in impurity of a random forest (``feature_importances_``), summing to 1.
 
-    A ranking only (not a Sobol' index); known to favour inputs with many split points.
+    ``target = "total"``: a heuristic, not a Sobol' index. An input is credited with the
+    variance reduction of every split on it, including splits that resolve its interactions
+    (for totally randomised trees MDI sums every interaction term involving the input,
+    Louppe et al. 2013), so its ranking is compared with the total indices.
+
+    Limitations
+    -----------
+    Normalised to sum 1 (no absolute scale). Biased towards inputs with many possible
+    split points (continuous over few-level inputs) and computed on the training data, so
+    an inert input still gets a share from overfitted splits.
     """
 
     name = "mdi"
     version = "1"
+    target = "total"
+    _parameter_constraints = dict(FOREST_CONSTRAINTS)
 
-    def __init__(self, n_trees: int = 100, max_depth: int | None = None,
+    def __init__(self, *, n_trees: int = 100, max_depth: int | None = None,
                  min_samples_leaf: int = 1, seed: int = 0):
         self.n_trees = n_trees
         self.max_depth = max_depth
@@ -164,7 +190,6 @@ class MDI(SeededGivenData):
         self.seed = seed
 
     def _analyze(self, design: Design, y: np.ndarray, gradient) -> Estimate:
-        _check_forest_options(self)
         d = len(design.space)
         seed = self._random_state(design)
         forest = _forest(self.n_trees, self.max_depth, self.min_samples_leaf, seed).fit(design.unit_at_levels(), y)

@@ -15,21 +15,25 @@ weighted Ordinal/Categorical as equally likely) and fits fANOVA/MDI forests on t
 not log-transformed, scale.
 
 Optuna is an optional extra (``pip install benchsens[optuna]``): this module imports
-without it, and constructing an ``optuna.*`` estimator without it raises ImportError.
-Optuna's logging is set to WARNING; its warnings go to ``Estimate.extras["warnings"]``.
+without it, and validating, planning or analysing with an ``optuna.*`` estimator without
+it raises ImportError. Optuna's INFO logging is silenced only while an adapter runs (its
+verbosity is restored afterwards); its warnings go to ``Estimate.extras["warnings"]``.
 Seeds of the fANOVA/MDI forests come from the plan's generator (``design.info["seed"]``);
 a given sample not planned here uses the fixed seed ``_GIVEN_DATA_SEED``.
 """
 from __future__ import annotations
 
+import contextlib
 import importlib
 import math
 import warnings
+from numbers import Integral, Real
 
 import numpy as np
 
 from ..registry import register_estimator
 from ..space import Space
+from ._params import Interval, StrOptions
 from .base import Design, Estimate, Estimator
 
 __all__ = ["OptunaFanova", "OptunaPedAnova", "OptunaMdi", "study_from_sample"]
@@ -37,22 +41,29 @@ __all__ = ["OptunaFanova", "OptunaPedAnova", "OptunaMdi", "study_from_sample"]
 _GIVEN_DATA_SEED = 1
 
 
-def _positive_int(value, what):
-    if isinstance(value, bool) or int(value) != value or value < 1:
-        raise ValueError(f"{what} must be an integer >= 1, got {value!r}")
-    return int(value)
+_FOREST = {"n_trees": [Interval(Integral, 1, None, closed="left")],
+           "max_depth": [Interval(Integral, 1, None, closed="left")]}
 
 
 def _optuna(who: str):
-    """Optuna, quietened, or an ImportError telling how to install it."""
+    """Optuna, or an ImportError telling how to install it."""
     try:
-        optuna = importlib.import_module("optuna")
+        return importlib.import_module("optuna")
     except ImportError as exc:
         raise ImportError(
             f"{who} needs Optuna, an optional extra: pip install benchsens[optuna]"
         ) from exc
+
+
+@contextlib.contextmanager
+def _quiet(optuna):
+    """Optuna's verbosity at WARNING (no "study created" lines) inside, restored after."""
+    before = optuna.logging.get_verbosity()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    return optuna
+    try:
+        yield
+    finally:
+        optuna.logging.set_verbosity(before)
 
 
 def _distribution_and_values(optuna, dist, x, u):
@@ -87,7 +98,8 @@ def study_from_sample(design: Design, y: np.ndarray, direction: str = "minimize"
         optuna.trial.create_trial(params=dict(zip(names, row)), distributions=distributions, value=value)
         for row, value in zip(zip(*columns), np.asarray(y, float).tolist())
     ]
-    study = optuna.create_study(direction=direction)
+    with _quiet(optuna):
+        study = optuna.create_study(direction=direction)
     study.add_trials(trials)
     return study
 
@@ -98,11 +110,13 @@ class _OptunaImportance(Estimator):
     given_data = True
     direction = "minimize"
 
-    def min_budget(self, space: Space) -> int:
+    def _check_params(self):
+        _optuna(self.name)
+
+    def _min_budget(self, space: Space, gradient) -> int:
         return max(10, 2 * len(space) + 2)
 
     def _plan(self, space, budget, rng, gradient):
-        _optuna(self.name)
         seed = int(rng.integers(2**31))
         return Design.from_unit(space, rng.random((budget, len(space))), seed=seed)
 
@@ -110,10 +124,12 @@ class _OptunaImportance(Estimator):
         raise NotImplementedError
 
     def _analyze(self, design, y, gradient):
+        if np.ptp(y) == 0:  # Optuna's forests refuse zero variance (Estimator.analyze warns)
+            return Estimate(names=[], importance=np.zeros(len(design.space)))
         optuna = _optuna(self.name)
         seed = int(design.info.get("seed", _GIVEN_DATA_SEED))
         extras = {}
-        with warnings.catch_warnings(record=True) as caught:
+        with warnings.catch_warnings(record=True) as caught, _quiet(optuna):
             warnings.simplefilter("always")
             study = study_from_sample(design, y, self.direction, self.name)
             scores = optuna.importance.get_param_importances(
@@ -130,14 +146,24 @@ class _OptunaImportance(Estimator):
 class OptunaFanova(_OptunaImportance):
     """Optuna's ``FanovaImportanceEvaluator`` (Hutter et al. 2014 fANOVA on a random
     forest): ``importance`` = ``first`` = the forest's main-effect variance fraction
-    under Optuna's uniform measure on each distribution's range."""
+    under Optuna's uniform measure on each distribution's range.
+
+    ``target = "first"``: a main-effect variance fraction, an estimate of S1.
+
+    Limitations
+    -----------
+    Optuna's measure, not the problem's: level weights are ignored and the forest is fitted
+    on the raw (not log) scale, so S1 of weighted or log inputs is of a different
+    distribution. Needs Optuna; loops over trials to build the study.
+    """
 
     name = "optuna.fanova"
+    target = "first"
+    _parameter_constraints = dict(_FOREST)
 
-    def __init__(self, n_trees: int = 64, max_depth: int = 64):
-        _optuna(self.name)
-        self.n_trees = _positive_int(n_trees, "n_trees")
-        self.max_depth = _positive_int(max_depth, "max_depth")
+    def __init__(self, *, n_trees: int = 64, max_depth: int = 64):
+        self.n_trees = n_trees
+        self.max_depth = max_depth
 
     def _evaluator(self, optuna, seed):
         return optuna.importance.FanovaImportanceEvaluator(
@@ -152,14 +178,24 @@ class OptunaFanova(_OptunaImportance):
 @register_estimator
 class OptunaMdi(_OptunaImportance):
     """Optuna's ``MeanDecreaseImpurityImportanceEvaluator``: a random forest's impurity
-    importance (scikit-learn), summed over one-hot columns of categorical parameters."""
+    importance (scikit-learn), summed over one-hot columns of categorical parameters.
+
+    ``target = "total"``: a heuristic, compared with the total indices for the reason given
+    for ``mdi`` (an input is credited with the splits resolving its interactions too).
+
+    Limitations
+    -----------
+    Normalised, biased towards inputs with many split points, computed on training data
+    (inert inputs get a share). Needs Optuna.
+    """
 
     name = "optuna.mdi"
+    target = "total"
+    _parameter_constraints = dict(_FOREST)
 
-    def __init__(self, n_trees: int = 64, max_depth: int = 64):
-        _optuna(self.name)
-        self.n_trees = _positive_int(n_trees, "n_trees")
-        self.max_depth = _positive_int(max_depth, "max_depth")
+    def __init__(self, *, n_trees: int = 64, max_depth: int = 64):
+        self.n_trees = n_trees
+        self.max_depth = max_depth
 
     def _evaluator(self, optuna, seed):
         return optuna.importance.MeanDecreaseImpurityImportanceEvaluator(
@@ -173,26 +209,41 @@ class OptunaPedAnova(_OptunaImportance):
     differs from that within the top ``region_quantile`` (Pearson divergence).
 
     Deterministic (no seed); ``min_budget`` gives the >= 5 top trials Optuna recommends.
+
+    ``target = "local"``: how each input's distribution among the best trials differs,
+    a top-quantile notion, not a share of the output's variance.
+
+    Limitations
+    -----------
+    Only ``target_quantile * n`` trials carry the signal (noisy at small budgets); the
+    divergence is computed on Parzen estimates of each parameter alone (no interactions).
+    Needs Optuna.
     """
 
     name = "optuna.ped_anova"
+    target = "local"
+    _parameter_constraints = {
+        "target_quantile": [Interval(Real, 0.0, 1.0, closed="neither")],
+        "region_quantile": [Interval(Real, 0.0, 1.0, closed="right")],
+        "direction": [StrOptions({"minimize", "maximize"})],
+    }
 
-    def __init__(self, target_quantile: float = 0.1, region_quantile: float = 1.0,
+    def __init__(self, *, target_quantile: float = 0.1, region_quantile: float = 1.0,
                  direction: str = "minimize"):
-        _optuna(self.name)
-        if not 0 < target_quantile < region_quantile <= 1:
-            raise ValueError(
-                "optuna.ped_anova needs 0 < target_quantile < region_quantile <= 1, got "
-                f"target_quantile={target_quantile!r}, region_quantile={region_quantile!r}"
-            )
-        if direction not in ("minimize", "maximize"):
-            raise ValueError(f"direction must be 'minimize' or 'maximize', got {direction!r}")
-        self.target_quantile = float(target_quantile)
-        self.region_quantile = float(region_quantile)
+        self.target_quantile = target_quantile
+        self.region_quantile = region_quantile
         self.direction = direction
 
-    def min_budget(self, space: Space) -> int:
-        return max(super().min_budget(space), math.ceil(5 / self.target_quantile))
+    def _check_params(self):
+        if not self.target_quantile < self.region_quantile:
+            raise ValueError(
+                "optuna.ped_anova: option 'target_quantile' must be below 'region_quantile', got "
+                f"target_quantile={self.target_quantile!r}, region_quantile={self.region_quantile!r}"
+            )
+        super()._check_params()
+
+    def _min_budget(self, space: Space, gradient) -> int:
+        return max(super()._min_budget(space, gradient), math.ceil(5 / self.target_quantile))
 
     def _evaluator(self, optuna, seed):
         return optuna.importance.PedAnovaImportanceEvaluator(

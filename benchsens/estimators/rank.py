@@ -68,11 +68,24 @@ def _within_level_s1(yc, codes, n_levels):
 
 @register_estimator
 class RankS1(Estimator):
-    """First-order indices from any i.i.d. sample (rank neighbours / within-level pairs)."""
+    """First-order indices from any i.i.d. sample (rank neighbours / within-level pairs).
+
+    ``target = "first"``: ``importance`` is the estimate of ``S1`` itself (``first``).
+    No options.
+
+    Limitations
+    -----------
+    First-order only: an input acting through interactions alone (Ishigami's x3) gets
+    about 0. The neighbour estimator's bias shrinks like ``1/n`` only for smooth effects;
+    with many inputs and few points neighbours in ``x_i`` are far apart in the other
+    inputs, so small indices come out noisy (possibly negative in ``first``).
+    """
 
     name = "rank_s1"
     version = "1"
+    target = "first"
     given_data = True
+    _parameter_constraints: dict = {}
 
     def __init__(self):
         pass
@@ -82,10 +95,10 @@ class RankS1(Estimator):
 
     def _analyze(self, design, y, gradient):
         d = len(design.space)
-        if np.ptp(y) == 0:  # no variance to share
+        if np.ptp(y) == 0:  # no variance to share (Estimator.analyze warns)
             zeros = np.zeros(d)
             return Estimate(names=[], importance=zeros, first=zeros.copy(),
-                            extras={"chatterjee_xi": zeros.copy(), "constant_output": True})
+                            extras={"chatterjee_xi": zeros.copy()})
         rng = np.random.default_rng(design.info.get("seed", 0))
         yc = y - y.mean()
         orders = _neighbour_orders(design.U, rng)

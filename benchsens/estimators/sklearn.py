@@ -11,6 +11,8 @@ split, the forest and the permutations; a given sample not planned here uses
 """
 from __future__ import annotations
 
+from numbers import Integral, Real
+
 import numpy as np
 from sklearn.ensemble import RandomForestRegressor
 from sklearn.inspection import permutation_importance
@@ -18,6 +20,7 @@ from sklearn.model_selection import train_test_split
 
 from ..registry import register_estimator
 from ..space import Space
+from ._params import Interval
 from .base import Design, Estimate, Estimator
 
 __all__ = ["SklearnPermutation"]
@@ -27,23 +30,33 @@ _GIVEN_DATA_SEED = 1
 
 @register_estimator
 class SklearnPermutation(Estimator):
-    """Permutation importance of a random forest on a held-out split (given data)."""
+    """Permutation importance of a random forest on a held-out split (given data).
+
+    ``target = "total"``: the drop in held-out R^2 is ``2 ST`` of the surrogate (Jansen's
+    formula, as for ``permutation``), a total-effect notion; not reported as ``total``.
+
+    Limitations
+    -----------
+    One split: no fold-to-fold spread (``importances_std`` is over repeats that share one
+    model and one held-out set, so it understates the error). A forest in natural units;
+    only as good as the surrogate (``extras["test_r2"]``).
+    """
 
     name = "sklearn.permutation"
+    target = "total"
     given_data = True
+    _parameter_constraints = {
+        "n_estimators": [Interval(Integral, 1, None, closed="left")],
+        "test_size": [Interval(Real, 0.0, 1.0, closed="neither")],
+        "n_repeats": [Interval(Integral, 1, None, closed="left")],
+    }
 
-    def __init__(self, n_estimators: int = 100, test_size: float = 0.25, n_repeats: int = 10):
-        if isinstance(n_estimators, bool) or int(n_estimators) != n_estimators or n_estimators < 1:
-            raise ValueError(f"n_estimators must be an integer >= 1, got {n_estimators!r}")
-        if not 0 < test_size < 1:
-            raise ValueError(f"test_size must lie in (0, 1), got {test_size!r}")
-        if isinstance(n_repeats, bool) or int(n_repeats) != n_repeats or n_repeats < 1:
-            raise ValueError(f"n_repeats must be an integer >= 1, got {n_repeats!r}")
-        self.n_estimators = int(n_estimators)
-        self.test_size = float(test_size)
-        self.n_repeats = int(n_repeats)
+    def __init__(self, *, n_estimators: int = 100, test_size: float = 0.25, n_repeats: int = 10):
+        self.n_estimators = n_estimators
+        self.test_size = test_size
+        self.n_repeats = n_repeats
 
-    def min_budget(self, space: Space) -> int:
+    def _min_budget(self, space: Space, gradient) -> int:
         # at least 5 held-out points, so that the held-out R^2 means something
         return max(20, int(np.ceil(5 / self.test_size)))
 
@@ -52,6 +65,8 @@ class SklearnPermutation(Estimator):
         return Design.from_unit(space, rng.random((budget, len(space))), seed=seed)
 
     def _analyze(self, design, y, gradient):
+        if np.ptp(y) == 0:  # constant output (Estimator.analyze warns)
+            return Estimate(names=[], importance=np.zeros(len(design.space)))
         seed = int(design.info.get("seed", _GIVEN_DATA_SEED))
         X_train, X_test, y_train, y_test = train_test_split(
             design.X, y, test_size=self.test_size, random_state=seed)
