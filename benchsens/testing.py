@@ -6,7 +6,10 @@ registry value, so tests can hold an analytic or exact truth to it.
 """
 from __future__ import annotations
 
+import inspect
+import math
 import pickle
+import warnings
 
 import numpy as np
 
@@ -108,12 +111,38 @@ def _smooth_grad(X):
 
 
 def _smooth_problem():
-    """A continuous problem with an exact gradient (for estimators that use one)."""
+    """A continuous problem with an exact gradient (for estimators that use one), declared
+    cheaper than finite differences (an adjoint: 1 evaluation per gradient, not d = 3)."""
     from .problem import Problem
     from .space import LogUniform, Normal, Space, Uniform
 
     space = Space({"a": Uniform(0.0, 1.0), "b": LogUniform(0.1, 10.0), "c": Normal(1.0, 0.5)})
-    return Problem("conformance_smooth", space, _smooth_func, truth=None, gradient=_smooth_grad)
+    return Problem("conformance_smooth", space, _smooth_func, truth=None, gradient=_smooth_grad,
+                   gradient_cost=1.0)
+
+
+def _scale_func(X):
+    return np.sin(2 * np.pi * X[:, 0]) + 0.5 * X[:, 1]
+
+
+def _scale_problem():
+    """Additive, ``S1 = ST = (0.96, 0.04, 0)``; the Poincaré bound on ``ST_0`` is 3.8."""
+    from .problem import Problem
+    from .space import Space
+
+    return Problem("conformance_scale", Space.unit(3), _scale_func, truth=None)
+
+
+def _check_sobol_scale(name, est, seed):
+    problem = _scale_problem()
+    need = _step(name, "min_budget", est.min_budget, problem.space)
+    _, _, result = _run(name, est, problem, max(int(need), 1024), seed)
+    for label in ("first", "total"):
+        values = getattr(result, label)
+        if values is not None and not np.all((np.asarray(values) >= -0.1) & (np.asarray(values) <= 1.1)):
+            _fail(name, f"{label} must hold Sobol'-scale estimates (in [0, 1] up to sampling error) but "
+                        f"is {np.round(values, 3).tolist()} on {problem.name} (S1 = ST = [0.96, 0.04, 0]); "
+                        "bounds and other scales go to extras")
 
 
 def _fail(name, what):
@@ -160,8 +189,11 @@ def _check_estimate(name, result, space, n_design, budget):
         _fail(name, f"importance must be finite and >= 0, got {imp.tolist()}")
     if list(result.names) != space.names:
         _fail(name, f"names {result.names} are not the space's {space.names}")
-    if result.n_evals > budget or result.n_evals != n_design:
-        _fail(name, f"n_evals={result.n_evals} for a design of {n_design} points, budget={budget}")
+    cost = float(result.extras.get("gradient_cost", 0.0))
+    charged = int(math.ceil(n_design * (1.0 + cost)))
+    if result.n_evals > budget or result.n_evals != charged:
+        _fail(name, f"n_evals={result.n_evals} for a design of {n_design} points (gradients charged "
+                    f"{cost:g} evaluations each: {charged}), budget={budget}")
     for label in ("first", "total"):
         values = getattr(result, label)
         if values is not None and (np.shape(values) != (d,) or not np.all(np.isfinite(values))):
@@ -211,18 +243,31 @@ def check_estimator(est, budget: int | None = None, seed: int = 0) -> None:
     - a pickle round trip gives an estimator with the same options and results, and
       running it never changes its options;
     - given-data estimators analyse an i.i.d. sample they did not plan; gradient users
-      accept an exact gradient.
+      accept an exact gradient and charge it (``n_evals = n (1 + gradient_cost)``, no
+      extra for oracles), on a problem whose gradient costs 1 evaluation;
+    - ``target`` is declared (one of ``TARGETS``) and copied to the estimate; ``first`` and
+      ``total``, when given, are on the Sobol' scale (every value in [-0.1, 1.1] on
+      ``sin(2 pi x0) + x1 / 2`` at a budget of at least 1024, where S1 = ST =
+      (0.96, 0.04, 0) and derivative bounds on ST exceed 3);
+    - options: keyword-only, stored unchanged, each declared in ``_parameter_constraints``;
+      for every option, values derived from its constraints are refused by
+      ``validate_params`` (and the first also by ``plan`` and ``analyze``) with a
+      ValueError/TypeError naming the estimator and the option;
+    - a constant output gives zeros and a ConstantOutputWarning; outputs whose variance
+      overflows raise a ValueError saying so.
 
     ``budget`` defaults to ``max(min_budget, 128)`` on the mixed space.
     """
     from . import _api
-    from .estimators.base import BudgetError, Design, Estimator
+    from .estimators.base import TARGETS, BudgetError, Design, Estimator
 
     if isinstance(est, str):
         est = _api.get_estimator(est)
     if not isinstance(est, Estimator):
         raise TypeError(f"check_estimator needs an Estimator or a registered name, got {est!r}")
     name = est.name or type(est).__name__
+    if type(est).target not in TARGETS:
+        _fail(name, f"target={type(est).target!r} is not declared as one of {TARGETS}")
     problem = mixed_problem()
     space = problem.space
     need = _step(name, "min_budget", est.min_budget, space)
@@ -233,6 +278,12 @@ def check_estimator(est, budget: int | None = None, seed: int = 0) -> None:
     options = repr(est.get_params())
 
     design, y, result = _run(name, est, problem, budget, seed)
+    if result.target != type(est).target:
+        _fail(name, f"the estimate's target {result.target!r} is not the estimator's {type(est).target!r}")
+    if result.first is not None or result.total is not None:
+        _check_sobol_scale(name, est, seed)
+    _check_options(name, est, space, budget, design, y, seed)
+    _check_output_conventions(name, est, design, y)
 
     _, _, again = _run(name, est, problem, budget, seed)
     if not _same_estimate(result, again):
@@ -283,7 +334,87 @@ def check_estimator(est, budget: int | None = None, seed: int = 0) -> None:
 
     if est.uses_gradient:
         smooth = _smooth_problem()
-        _run(name, est, smooth, max(int(est.min_budget(smooth.space)), 64), seed, gradient=True)
+        need = _step(name, "min_budget with gradients", est.min_budget, smooth.space, gradient=True,
+                     gradient_cost=smooth.gradient_cost)
+        g_design, _, g_result = _run(name, est, smooth, max(int(need), 64), seed, gradient=True)
+        cost = 0.0 if est.oracle else smooth.gradient_cost
+        if g_design.info.get("gradient_cost") != cost:
+            _fail(name, f"design.info['gradient_cost'] is {g_design.info.get('gradient_cost')!r}, expected "
+                        f"{cost!r} ({'an oracle is not charged' if est.oracle else 'the problem gradient_cost'})")
+        if g_result.extras.get("gradient_cost") != cost:
+            _fail(name, f"the estimate does not record the gradient charge {cost!r}")
 
     if repr(est.get_params()) != options:
         _fail(name, f"planning/analysing changed the options: {options} -> {est.get_params()!r}")
+
+
+def _check_options(name, est, space, budget, design, y, seed):
+    """Keyword-only options stored unchanged, declared constraints, and invalid values
+    (derived from the constraints) refused with a message naming the estimator and option."""
+    from .estimators._params import invalid_values
+
+    cls = type(est)
+    constraints = cls._parameter_constraints
+    params = est.get_params()
+    if constraints is None:
+        _fail(name, "declares no _parameter_constraints")
+    if set(constraints) != set(params):
+        _fail(name, f"_parameter_constraints declares {sorted(constraints)} but the options are {sorted(params)}")
+    skip = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    positional = [p for p, par in inspect.signature(cls.__init__).parameters.items()
+                  if p != "self" and par.kind not in skip]
+    if positional:
+        _fail(name, f"options {positional} must be keyword-only (def __init__(self, *, ...))")
+    rebuilt = _step(name, "rebuilding from get_params()", cls, **params)
+    changed = [k for k, v in params.items() if getattr(rebuilt, k) is not v]
+    if changed:
+        _fail(name, f"__init__ must store options unchanged (no work there); {changed} were altered")
+    for option, allowed in constraints.items():
+        for i, bad in enumerate(invalid_values(allowed)):
+            try:
+                broken = cls(**{**params, option: bad})
+            except Exception as exc:
+                _fail(name, f"__init__ raised {type(exc).__name__} for {option}={bad!r}; constructors only "
+                            "store their options (validation belongs to validate_params)")
+            calls = [("validate_params", broken.validate_params)]
+            if i == 0:
+                calls += [("plan", lambda: broken.plan(space, budget, np.random.default_rng(seed))),
+                          ("analyze", lambda: broken.analyze(design, y))]
+            for what, call in calls:
+                try:
+                    call()
+                except (ValueError, TypeError) as exc:
+                    if option not in str(exc) or name not in str(exc):
+                        _fail(name, f"{what} refused {option}={bad!r} without naming the estimator "
+                                    f"and the option: {exc}")
+                except Exception as exc:
+                    _fail(name, f"{what} with {option}={bad!r} raised {type(exc).__name__}, "
+                                f"not ValueError/TypeError: {exc}")
+                else:
+                    _fail(name, f"{what} accepted the invalid option {option}={bad!r}")
+
+
+def _check_output_conventions(name, est, design, y):
+    """Constant outputs: zeros and a warning. Outputs whose variance overflows: an error."""
+    from .estimators.base import ConstantOutputWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        const = _step(name, "analyze of a constant output", est.analyze, design, np.full(len(design), 2.5))
+    if not any(issubclass(w.category, ConstantOutputWarning) for w in caught):
+        _fail(name, "a constant output gave no ConstantOutputWarning")
+    for label in ("importance", "first", "total"):
+        values = getattr(const, label)
+        if values is not None and np.any(np.asarray(values) != 0):
+            _fail(name, f"a constant output must give {label} = 0 (the convention), got {values!r}")
+    huge = 1e200 * (y - y.mean()) / y.std()
+    try:
+        with np.errstate(all="ignore"):
+            est.analyze(design, huge)
+    except ValueError as exc:
+        if "not finite" not in str(exc) and "overflow" not in str(exc):
+            _fail(name, f"the ValueError for outputs whose variance overflows does not say so: {exc}")
+    except Exception as exc:
+        _fail(name, f"outputs whose variance overflows raised {type(exc).__name__}, not ValueError: {exc}")
+    else:
+        _fail(name, "outputs whose variance overflows (1e200 scale) did not raise ValueError")
