@@ -2,8 +2,10 @@
 import numpy as np
 import pytest
 from SALib.analyze.sobol import first_order as salib_first, total_order as salib_total
+from scipy import stats
 
 import benchsens as bs
+from benchsens.estimators.base import ConstantOutputWarning
 from benchsens.estimators.sobol import _bootstrap_counts
 from benchsens.testing import check_estimator
 
@@ -115,24 +117,45 @@ def test_sobol_constant_output_and_foreign_design():
     est = bs.get_estimator("sobol")
     space = bs.Space.unit(2)
     design = est.plan(space, 64, np.random.default_rng(0))
-    r = est.analyze(design, np.full(len(design), 3.0))
-    assert np.all(r.first == 0) and np.all(r.total == 0)
+    with pytest.warns(ConstantOutputWarning, match="sobol: the output is constant"):
+        r = est.analyze(design, np.full(len(design), 3.0))
+    assert np.all(r.first == 0) and np.all(r.total == 0) and np.all(r.importance == 0)
+    assert r.extras["constant_output"]
+    y = design.X.sum(axis=1)
     sample = bs.Design.from_sample(space, space.sample(64, np.random.default_rng(0)))
     with pytest.raises(ValueError, match="must be a sobol plan"):
-        est.analyze(sample, np.ones(64))
-    with pytest.raises(ValueError, match="second_order=True"):
-        bs.get_estimator("sobol", second_order=True).analyze(design, np.ones(len(design)))
+        est.analyze(sample, y)
+    with pytest.raises(ValueError, match="second_order=True|BA_1..BA_d"):
+        bs.get_estimator("sobol", second_order=True).analyze(design, y)
 
 
 @pytest.mark.parametrize("kw, match", [
-    (dict(first="sobol"), "first must be one of"),
-    (dict(total="owen"), "total must be one of"),
-    (dict(n_bootstrap=1), "n_bootstrap"),
-    (dict(confidence=1.5), "confidence"),
+    (dict(first="sobol"), "option 'first' must be a str among .*'janon'.*got 'sobol'"),
+    (dict(total="owen"), "option 'total' must be a str among .*'jansen'.*got 'owen'"),
+    (dict(n_bootstrap=1), r"option 'n_bootstrap' must be an int equal to 0 or an int in the range \[2, inf\)"),
+    (dict(n_bootstrap=100.0), "option 'n_bootstrap' .*got 100.0"),
+    (dict(confidence=1.5), r"option 'confidence' must be a float in the range \(0.0, 1.0\); got 1.5"),
 ])
 def test_sobol_bad_options(kw, match):
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(ValueError, match="sobol: " + match):
         bs.get_estimator("sobol", **kw).plan(bs.Space.unit(2), 100, np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("name", ["sobol", "hsic", "rank_s1", "dgsm"])
+def test_outputs_whose_variance_overflows_raise(name):
+    problem = bs.Problem("huge", bs.Space.unit(3), lambda X: 1e200 * X[:, 0])
+    with pytest.raises(ValueError, match=f"{name}: the output variance is not finite.*rescale the outputs"):
+        bs.estimate(problem, name, budget=256, seed=0)
+
+
+@pytest.mark.parametrize("name", ["sobol", "hsic", "rank_s1", "dgsm"])
+def test_huge_but_finite_outputs_give_the_same_importance(name):
+    # 1e150 * y: Var(y) is finite, squares of single outputs are not far from overflowing;
+    # every importance here is scale-free, so it must equal that of y itself
+    space = bs.Space.unit(3)
+    small = bs.estimate(bs.Problem("ref", space, lambda X: X[:, 0] + X[:, 1] ** 2), name, 256, seed=0)
+    huge = bs.estimate(bs.Problem("huge", space, lambda X: 1e150 * (X[:, 0] + X[:, 1] ** 2)), name, 256, seed=0)
+    np.testing.assert_allclose(huge.importance, small.importance, rtol=1e-6, atol=1e-12)
 
 
 # -- rank_s1 ---------------------------------------------------------------------------
@@ -188,25 +211,64 @@ def test_rank_s1_within_level_estimator_is_unbiased_for_an_inert_input():
 def test_rank_s1_constant_output():
     est = bs.get_estimator("rank_s1")
     design = est.plan(bs.Space.unit(3), 50, np.random.default_rng(0))
-    assert np.all(est.analyze(design, np.ones(50)).importance == 0)
+    with pytest.warns(ConstantOutputWarning):
+        r = est.analyze(design, np.ones(50))
+    assert np.all(r.importance == 0) and np.all(r.first == 0)
 
 
 # -- dgsm ------------------------------------------------------------------------------
 
 
 def test_dgsm_exact_gradient_matches_closed_form(ishigami):
-    r = bs.estimate(ishigami, "dgsm", budget=4096, seed=0)
+    r = bs.estimate(ishigami, "dgsm.oracle", budget=4096, seed=0)
     a, b = 7.0, 0.1
     # E[(df/dx_i)^2] for x ~ U(-pi, pi)^3 (E[x^4] = pi^4/5, E[x^8] = pi^8/9, E[x^6] = pi^6/7)
     nu = [0.5 * (1 + 2 * b * np.pi**4 / 5 + b**2 * np.pi**8 / 9), a**2 / 2, 16 * b**2 * 0.5 * np.pi**6 / 7]
     np.testing.assert_allclose(r.extras["nu"], nu, rtol=0.01)
-    assert r.extras["exact_gradient"] and r.n_evals == 4096
-    assert np.all(r.total >= ishigami.truth.total)  # the Sobol'-Kucherenko bound holds
+    # an oracle: 4096 points with free gradients
+    assert r.extras["exact_gradient"] and r.n_evals == 4096 and r.extras["n_base"] == 4096
+    assert r.extras["gradient_cost"] == 0
+    assert r.total is None and r.first is None  # a bound is not an estimate
+    assert np.all(r.extras["st_upper_bound"] >= ishigami.truth.total)  # the Sobol'-Kucherenko bound holds
+
+
+@pytest.mark.parametrize("cost, n_base", [(None, 1024), (1.0, 2048), (0.5, 2730)])
+def test_dgsm_charges_each_gradient(ishigami, cost, n_base):
+    # a gradient costs d = 3 evaluations unless the problem declares an adjoint's price:
+    # n base points with gradients are charged n * (1 + cost) <= budget
+    problem = ishigami if cost is None else bs.Problem(
+        "ishigami_adjoint", ishigami.space, ishigami.func, ishigami.truth,
+        gradient=ishigami.gradient, gradient_cost=cost)
+    r = bs.estimate(problem, "dgsm", budget=4096, seed=0)
+    charged = 3.0 if cost is None else cost
+    assert r.extras["n_base"] == n_base == int(4096 // (1 + charged))
+    assert r.n_evals == int(np.ceil(n_base * (1 + charged))) <= 4096
+    assert r.extras["gradient_cost"] == charged and r.extras["exact_gradient"]
+    assert r.target == "derivative"
+
+
+def test_dgsm_budget_below_the_charged_minimum():
+    est = bs.get_estimator("dgsm")
+    space = bs.Space.unit(3)
+    assert est.min_budget(space) == 16  # 4 base points, 3 finite differences each
+    assert est.min_budget(space, gradient=True, gradient_cost=7.0) == 32  # 4 points * (1 + 7)
+    assert bs.get_estimator("dgsm.oracle").min_budget(space, gradient=True, gradient_cost=7.0) == 4
+    with pytest.raises(bs.BudgetError, match=r"minimum of 32 evaluations .*each gradient charged 7"):
+        est.plan(space, 31, np.random.default_rng(0), gradient=True, gradient_cost=7.0)
+    with pytest.raises(ValueError, match="gradient_cost must be a finite number >= 0"):
+        est.plan(space, 100, np.random.default_rng(0), gradient=True, gradient_cost=-1)
+
+
+def test_dgsm_refuses_a_gradient_for_a_design_planned_without_one(ishigami):
+    est = bs.get_estimator("dgsm")
+    design = est.plan(ishigami.space, 400, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="not planned with gradient=True"):
+        est.analyze(design, ishigami.evaluate(design.X), gradient=ishigami.gradient(design.X))
 
 
 def test_dgsm_finite_differences_match_the_gradient(ishigami):
     est = bs.get_estimator("dgsm")
-    with_grad = est.plan(ishigami.space, 1000, np.random.default_rng(0), gradient=True)
+    with_grad = est.plan(ishigami.space, 4000, np.random.default_rng(0), gradient=True)
     fd = est.plan(ishigami.space, 4000, np.random.default_rng(0))
     assert fd.info["n"] == 1000 and len(fd) == 4000
     np.testing.assert_array_equal(fd.X[:1000], with_grad.X)
@@ -218,8 +280,8 @@ def test_dgsm_finite_differences_match_the_gradient(ishigami):
 
 def test_dgsm_bound_holds_on_sobol_g(sobol_g):
     r = bs.estimate(sobol_g, "dgsm", budget=4096, seed=1)
-    assert np.all(r.total >= sobol_g.truth.total)
-    assert bs.score(r, sobol_g.truth)["spearman"] > 0.95
+    assert np.all(r.extras["st_upper_bound"] >= sobol_g.truth.total)
+    assert stats.spearmanr(r.importance, sobol_g.truth.total).statistic > 0.95
 
 
 def test_dgsm_bounds_for_normal_and_loguniform_inputs():
@@ -229,14 +291,14 @@ def test_dgsm_bounds_for_normal_and_loguniform_inputs():
                                  (bs.LogUniform(1e-3, 1.0), lambda X: np.log(X[:, 0]), 12 / np.pi**2)):
         space = bs.Space({"x": dist, "inert": bs.Uniform(0, 1)})
         r = bs.estimate(bs.Problem("one", space, func), "dgsm", budget=3 * 2048, seed=0)
-        assert r.total[0] == pytest.approx(expected, rel=0.02)
-        assert r.total[1] == 0
+        assert r.extras["st_upper_bound"][0] == pytest.approx(expected, rel=0.02)
+        assert r.extras["st_upper_bound"][1] == 0
 
 
 def test_dgsm_discrete_inputs_step_to_the_next_level():
     p = _discrete_problem()
     r = bs.estimate(p, "dgsm", budget=4 * 1000, seed=0)
-    assert r.total is None and np.isnan(r.extras["st_bound"][:2]).all()
+    assert r.total is None and np.isnan(r.extras["st_upper_bound"][:2]).all()
     assert r.extras["nu"][0] == pytest.approx(1.0)  # one unit of y per level of a
     # b: x->y, y->z and z->y (last level steps back) all change y by 2 per code step
     assert r.extras["nu"][1] == pytest.approx(4.0)
@@ -253,6 +315,7 @@ def test_dgsm_discrete_inputs_step_to_the_next_level():
     bs.get_estimator("sobol", base2=False, n_bootstrap=0),
     bs.get_estimator("rank_s1"),
     bs.get_estimator("dgsm", step=1e-3),
+    bs.get_estimator("dgsm.oracle", step=1e-3),
 ], ids=repr)
 def test_options_pass_check_estimator(est):
     check_estimator(est)
