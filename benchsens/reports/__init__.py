@@ -1,0 +1,64 @@
+"""Reports: comparison tables, figures, a static web page and the provenance of a result
+store, built from the store alone (this package imports no problem or estimator).
+
+``build_report(store, out)`` reads a SQLite store (or its CSV/Parquet export, which gives
+the identical report) and writes into ``out``::
+
+    index.html          every table and figure, "how to read this", provenance at the bottom
+    report.md           the same as Markdown (tables inline, figures as PNG links)
+    provenance.json     versions, platform, suite and spec hash, store hash, date, counts
+    tables/NAME.{md,tex,csv}
+    figures/NAME.{png,pdf}
+
+From the command line: ``benchsens report STORE --out DIR``.
+"""
+from __future__ import annotations
+
+import datetime
+import json
+from pathlib import Path
+
+from . import _data, _tables
+from ._data import load_cells
+from ._page import write_pages
+
+__all__ = ["build_report", "load_cells"]
+
+FIGURE_FORMATS = ("png", "pdf")
+
+
+def build_report(store, out, figure_formats=FIGURE_FORMATS) -> Path:
+    """Build the report of ``store`` (SQLite store, or a ``.csv[.gz]``/``.parquet`` export)
+    into directory ``out`` and return the path of its ``index.html``.
+
+    Tables are identical for identical cells; only ``provenance.json`` (and the page
+    footer that shows it) carries the build date.
+    """
+    from . import _figures
+
+    formats = tuple(dict.fromkeys(figure_formats))
+    bad = [f for f in formats if f not in ("png", "pdf", "svg")]
+    if bad or not formats:
+        raise ValueError(f"figure formats must be among png, pdf, svg; got {list(figure_formats)!r}")
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"report output {str(out)!r} exists and is not a directory")
+    df, facts = load_cells(store)
+    (out / "tables").mkdir(parents=True, exist_ok=True)
+    (out / "figures").mkdir(parents=True, exist_ok=True)
+
+    results = _tables.rankings(df)
+    rank_t, test_t, post_t = _tables.ranking_tables(results)
+    trade = _tables.tradeoff(df)
+    tables = {t.name: t for t in (
+        _tables.accuracy(df, _data.SCORES), _tables.efficiency(df), _tables.cost(df),
+        _tables.failures(df), trade, rank_t, test_t, post_t)}
+    for t in tables.values():
+        for ext, writer in (("md", _tables.to_markdown), ("tex", _tables.to_latex), ("csv", _tables.to_csv)):
+            (out / "tables" / f"{t.name}.{ext}").write_text(writer(t), encoding="utf-8")
+
+    figures = _figures.all_figures(df, trade.csv, results, out / "figures", formats)
+    today = datetime.datetime.now(datetime.timezone.utc).date().isoformat()
+    prov = _data.provenance(df, facts, today)
+    (out / "provenance.json").write_text(json.dumps(prov, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return write_pages(out, tables, figures, prov, df)
