@@ -10,6 +10,8 @@ from .base import BudgetError, Design, Estimate, Estimator  # noqa: F401
 # name: (module in this package, class, given_data, target, oracle)
 BUILTIN = {
     "sobol": ("sobol", "Sobol", False, "total", False),
+    "azzini": ("azzini", "Azzini", False, "total", False),
+    "vars": ("vars", "Vars", False, "total", False),
     "rank_s1": ("rank", "RankS1", True, "first", False),
     "dgsm": ("dgsm", "DGSM", False, "derivative", False),
     "dgsm.oracle": ("dgsm", "DGSMOracle", False, "derivative", True),
