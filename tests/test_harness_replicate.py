@@ -11,15 +11,17 @@ def test_replicate_noise_runs_on_a_real_grid(tmp_path):
             "problems": ["svc_digits"], "estimators": ["sobol"]}
     df = bs.run_sweep(spec, store=tmp_path / "rep.sqlite", workers=1, progress=False, summary=False)
     assert set(df["status"]) == {"ok"} and len(df) == 4
-    clean = df[df["noise"].astype(str) == "0.0"].sort_values("seed")
-    noisy = df[df["noise"].astype(str) == "replicate"].sort_values("seed")
+    assert (df["noise"] == 0.0).all() and df["replicate"].dtype == bool  # typed columns
+    clean = df[~df["replicate"]].sort_values("seed")
+    noisy = df[df["replicate"]].sort_values("seed")
     assert len(clean) == len(noisy) == 2
     # the same design, but the outputs are single folds, not their mean
     assert not np.allclose(np.stack(clean["importance"].to_numpy()), np.stack(noisy["importance"].to_numpy()))
 
 
-def test_replicate_noise_on_a_synthetic_problem_is_a_clear_error():
-    spec = {"name": "rep", "budgets": [256], "seeds": 1, "noise": ["replicate"],
-            "problems": ["ishigami"], "estimators": ["sobol"]}
+@pytest.mark.parametrize("spelling", [{"noise": ["replicate"]}, {"replicate": True}])
+def test_replicate_noise_on_a_synthetic_problem_is_a_clear_error(spelling):
+    spec = {"name": "rep", "budgets": [256], "seeds": 1, "problems": ["ishigami"], "estimators": ["sobol"],
+            **spelling}
     with pytest.raises(SpecError, match="replicate' exists only on real grid problems"):
         expand(load_spec(spec))

@@ -3,6 +3,7 @@ identical on 1 worker, 2 workers and a Dask cluster."""
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 
 import numpy as np
@@ -150,3 +151,45 @@ def test_identical_scores_on_1_and_2_workers_and_dask_and_dask_hard_timeout(tmp_
     pd.testing.assert_frame_equal(one, on_dask)
     assert stuck.loc["toy_hang"].status == "timeout" and stuck.loc["toy_hang"].cell_seconds >= 1.0
     assert stuck.loc["toy_corr"].status == "ok"
+
+
+def test_workers_do_not_import_from_the_current_directory(tmp_path, monkeypatch):
+    """A socket.py in the working directory (first on the driver's sys.path, as under
+    `python -m`) is not what the workers import."""
+    marker = tmp_path / "ran"
+    (tmp_path / "socket.py").write_text(f"open({str(marker)!r}, 'w').close()\nraise SystemExit('shadowed')\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    df = _run(toys.toy_spec(budgets=[16], seeds=1, estimators=["toy_corr"]), tmp_path / "s.sqlite", workers=1)
+    assert list(df.status) == ["ok"] and not marker.exists()
+
+
+def test_a_killed_worker_is_reported_with_its_signal_and_replaced(tmp_path):
+    df = _run(toys.toy_spec(budgets=[16], seeds=1, estimators=["toy_die", "toy_corr"]),
+              tmp_path / "s.sqlite", workers=1).set_index("estimator")
+    assert df.loc["toy_die"].status == "error" and df.loc["toy_die"].message.startswith("worker killed by SIGKILL")
+    assert "sys.modules" not in df.loc["toy_die"].message  # no runpy start-up warning in its stderr
+    assert df.loc["toy_corr"].status == "ok"
+
+
+def test_more_workers_than_cores_warns(tmp_path):
+    with pytest.warns(UserWarning, match=r"workers=\d+ is above the \d+ CPU cores"):
+        _run(toys.toy_spec(budgets=[16], seeds=1, estimators=["toy_corr"]), tmp_path / "s.sqlite",
+             workers=(os.cpu_count() or 1) + 1)
+
+
+def test_an_unreachable_dask_scheduler_fails_with_one_line(tmp_path, monkeypatch):
+    pytest.importorskip("distributed")
+    from benchsens.harness import execute
+
+    monkeypatch.setattr(execute, "DASK_CONNECT_TIMEOUT", 1.0)
+    with pytest.raises(ConnectionError) as info:
+        _run(toys.toy_spec(budgets=[16], seeds=1), tmp_path / "s.sqlite", dask="tcp://127.0.0.1:9")
+    assert str(info.value) == "cannot reach the Dask scheduler at 'tcp://127.0.0.1:9' within 1 s (OSError)"
+
+
+def test_run_sweep_counts_statuses(tmp_path):
+    df = _run(toys.toy_spec(budgets=[4, 16], seeds=1, estimators=["toy_corr", "toy_raise"],
+                            below_minimum="skip"), tmp_path / "s.sqlite", workers=1)
+    assert df.attrs["counts"] == {"ok": 1, "error": 1, "timeout": 0, "skipped": 2}
+    assert df.attrs["n_failed"] == 1

@@ -291,7 +291,8 @@ def expand(spec: Spec, allow_imports: bool = False) -> tuple[list[Cell], list[tu
                         cell = Cell(p_entry.name, _plain(p_entry.params), est.name, options,
                                     str(type(est).version), bool(est.given_data), budget, seed,
                                     noise, regime, replicate, fingerprint,
-                                    str(getattr(type(est), "target", "")), bool(getattr(type(est), "oracle", False)),
+                                    type(est).target or "total",  # as Estimator.analyze reports it
+                                    bool(type(est).oracle),
                                     spec.imports, p_entry.instance, e_entry.instance)
                         reason = None
                         if regime != "design" and not est.given_data:
@@ -399,6 +400,10 @@ def run_cell(cell: Cell) -> dict:
             problem = cell.build_problem()
             _check_fingerprint(cell, problem)
             est = cell.build_estimator()
+            if str(type(est).version) != cell.version:
+                raise RuntimeError(f"estimator {cell.estimator!r} in this worker has version "
+                                   f"{type(est).version!r}, the sweep planned version {cell.version!r}: "
+                                   "is the same code installed everywhere?")
             result = run(problem, est, cell.budget, cell.entropy, cell.regime)
             estimate, design = result.estimate, result.design
             truth = problem.truth
