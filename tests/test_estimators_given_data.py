@@ -9,7 +9,7 @@ What each ranks correctly at n = 2000 (seeds 0 and 1, measured; asserted below):
   the near-dummies, ST = 1e-4).
 * Ishigami: permutation ranks in total-index order. fanova's ``importance`` is the main
   effect, so it ranks in first-order order (x2 > x1 > x3: x3 acts only through x1), while
-  its ``total`` (main + pairs) gives the total order. mdi swaps x1 and x2 (impurity follows
+  its ``extras["first_plus_pairwise"]`` (main + pairs) gives the total order. mdi swaps x1 and x2 (impurity follows
   the strong main effect of x2). hsic ranks x1 > x3 > x2: R2-HSIC measures dependence, and
   x2 acts through 7 sin^2(x2), two full oscillations over the range, finer than the
   median-heuristic Gaussian kernel (bandwidth ~ 0.3 of the range) resolves.
@@ -115,7 +115,8 @@ def test_fanova_discrete_inputs_use_level_weights():
     s1, _, s2, _, _ = grid_anova(tree.predict(grid).reshape([a.size for a in axes]), weights)
     np.testing.assert_allclose(result.first, s1, atol=1e-10)
     np.testing.assert_allclose(result.second, s2, atol=1e-10)
-    np.testing.assert_allclose(result.total, s1 + s2.sum(axis=1), atol=1e-10)
+    np.testing.assert_allclose(result.extras["first_plus_pairwise"], s1 + s2.sum(axis=1), atol=1e-10)
+    assert result.total is None  # a lower approximation of ST, not an estimate of it
 
 
 def test_fanova_equals_optuna_on_the_same_forest():
@@ -141,13 +142,15 @@ def test_fanova_ranks_sobol_g(sobol_g):
     result = bs.get_estimator("fanova", n_trees=32, pairwise=False).analyze(design, y)
     assert _order(result.importance, 4) == [0, 1, 2, 3]
     assert result.total is None and result.second is None
+    assert "first_plus_pairwise" not in result.extras
 
 
 def test_fanova_ishigami_first_and_total_orders(ishigami):
     design, y = _sample(ishigami, 0)
     result = bs.get_estimator("fanova", n_trees=16).analyze(design, y)
+    assert result.target == "first"
     assert _order(result.importance) == _order(ishigami.truth.first) == [1, 0, 2]
-    assert _order(result.total) == _order(ishigami.truth.total) == [0, 1, 2]
+    assert _order(result.extras["first_plus_pairwise"]) == _order(ishigami.truth.total) == [0, 1, 2]
     # the x1-x3 interaction is the only sizeable pair (truth: S13 = 0.244)
     assert result.second[0, 2] == result.second.max() and result.second[0, 2] > 0.15
     np.testing.assert_allclose(result.first, ishigami.truth.first, atol=0.1)
@@ -209,9 +212,9 @@ def test_hsic_goal_mode_and_categorical_kernel():
     y = np.where(X[:, 1] == 1, 0.0, 1.0) + 0.5 * X[:, 2] ** 8 + 0.01 * X[:, 0]
     design = bs.Design.from_sample(space, X)
     for exact_max_n in (10**6, 0):
-        goal = bs.get_estimator("hsic", target="goal", gamma=0.1, exact_max_n=exact_max_n).analyze(design, y)
+        goal = bs.get_estimator("hsic.goal", gamma=0.1, exact_max_n=exact_max_n).analyze(design, y)
         assert _order(goal.importance, 1) == [1]
-        assert goal.extras["target"] == "goal"
+        assert goal.extras["output"] == "goal" and goal.target == "local"
     # categorical Dirac kernel: relabelling the codes changes nothing
     X2 = X.copy()
     X2[:, 1] = (X[:, 1] + 1) % 3
@@ -276,15 +279,18 @@ def test_planned_design_is_analysed_as_its_points(name, options):
     assert planned.importance[1] > factor * planned.importance[3] + 0.05
 
 
-@pytest.mark.parametrize("options, match", [
-    (dict(target="best"), "target"), (dict(gamma=1.5), "gamma"), (dict(exact_max_n=-1), "exact_max_n"),
-    (dict(n_features=1), "n_features"),
+@pytest.mark.parametrize("name, options, match", [
+    ("hsic.goal", dict(gamma=1.5), r"hsic.goal: option 'gamma' must be a float in the range \(0.0, 1.0\); got 1.5"),
+    ("hsic.goal", dict(gamma=0), "hsic.goal: option 'gamma' .*got 0"),
+    ("hsic", dict(exact_max_n=-1), r"hsic: option 'exact_max_n' must be an int in the range \[0, inf\); got -1"),
+    ("hsic", dict(n_features=1), "hsic: option 'n_features' .*got 1"),
+    ("hsic", dict(n_features=50.0), "hsic: option 'n_features' .*got 50.0"),
 ])
-def test_hsic_bad_options(options, match):
+def test_hsic_bad_options(name, options, match):
     space = bs.Space.unit(2)
     design = bs.Design.from_sample(space, space.sample(20, np.random.default_rng(0)))
     with pytest.raises(ValueError, match=match):
-        bs.get_estimator("hsic", **options).analyze(design, design.X.sum(axis=1))
+        bs.get_estimator(name, **options).analyze(design, design.X.sum(axis=1))
 
 
 # ------------------------------------------------------------------ permutation and mdi
@@ -295,8 +301,30 @@ def test_permutation_is_on_the_total_index_scale():
     b = np.array([3.0, 2.0, 1.0, 0.5, 0.0])
     problem = bs.Problem(name="linear5", space=bs.Space.unit(5), func=lambda X: X @ b)
     result = bs.estimate(problem, bs.get_estimator("permutation", model=LinearRegression()), N, seed=0)
-    np.testing.assert_allclose(result.total, b**2 / np.sum(b**2), atol=0.03)
+    np.testing.assert_allclose(result.importance, b**2 / np.sum(b**2), atol=0.03)
+    np.testing.assert_array_equal(np.maximum(result.extras["surrogate_total"], 0), result.importance)
+    assert result.total is None and result.target == "total"  # the ST of a surrogate, not an estimate
     assert result.extras["cv_r2"] > 0.999
+
+
+def test_permutation_interval_from_the_per_fold_spread():
+    # the folds are the independent units: the interval is mean +- t(folds - 1) * sd / sqrt(folds)
+    # of the per-fold importances, which are the means of their repeats
+    from scipy import stats
+
+    problem = bs.Problem("lin", bs.Space.unit(3), lambda X: X @ [2.0, 1.0, 0.0] + 0.3 * np.sin(9 * X[:, 0]))
+    result = bs.estimate(problem, bs.get_estimator("permutation", n_trees=20, folds=4, n_repeats=3), 400, seed=2)
+    per_repeat, per_fold = result.extras["per_repeat"], result.extras["per_fold"]
+    assert per_repeat.shape == (3, 4, 3) and per_fold.shape == (3, 4)
+    np.testing.assert_allclose(per_fold, per_repeat.mean(axis=2))
+    np.testing.assert_allclose(result.importance, np.maximum(per_fold.mean(axis=1), 0))
+    half = stats.t.ppf(0.975, 3) * per_fold.std(axis=1, ddof=1) / 2.0
+    lo, hi = result.ci["importance"]
+    np.testing.assert_allclose(hi - lo, 2 * half)
+    # repeats share one model and one held-out fold: their spread understates the error,
+    # so the per-fold interval is wider than one treating all 12 draws as independent
+    naive = 2 * per_repeat.reshape(3, -1).std(axis=1, ddof=1) / np.sqrt(12)
+    assert np.all(hi - lo > 2 * naive)
 
 
 FAST_FOREST = dict(n_trees=30, folds=3, n_repeats=3)
@@ -306,7 +334,7 @@ def test_permutation_ranks_ishigami_and_sobol_g(ishigami, sobol_g):
     est = bs.get_estimator("permutation", **FAST_FOREST)
     result = bs.estimate(ishigami, est, N, seed=0)
     assert _order(result.importance) == _order(ishigami.truth.total) == [0, 1, 2]
-    np.testing.assert_allclose(result.total, ishigami.truth.total, atol=0.1)
+    np.testing.assert_allclose(result.extras["surrogate_total"], ishigami.truth.total, atol=0.1)
     result = bs.estimate(sobol_g, est, N, seed=0)
     assert _order(result.importance, 4) == [0, 1, 2, 3]
 
@@ -337,7 +365,7 @@ def test_plan_seed_and_given_data_seed():
 
 @pytest.mark.parametrize("name, options", [
     ("hsic", dict(exact_max_n=0)),
-    ("hsic", dict(target="goal")),
+    ("hsic.goal", dict(gamma=0.2)),
     ("fanova", dict(forest="extra_trees", n_trees=8, pairwise=False)),
     ("permutation", dict(model=LinearRegression(), folds=3)),
 ])
@@ -346,9 +374,16 @@ def test_non_default_configurations_conform(name, options):
 
 
 @pytest.mark.parametrize("name, options, match", [
-    ("fanova", dict(forest="gbm"), "forest"), ("fanova", dict(n_trees=0), "n_trees"),
-    ("permutation", dict(folds=1), "folds"), ("permutation", dict(model="forest"), "model"),
-    ("mdi", dict(min_samples_leaf=0), "min_samples_leaf"),
+    ("fanova", dict(forest="gbm"), "fanova: option 'forest' must be a str among"),
+    ("fanova", dict(n_trees=0), "fanova: option 'n_trees'"),
+    ("fanova", dict(n_trees=3.0), r"fanova: option 'n_trees' must be an int in the range \[1, inf\); got 3.0"),
+    ("fanova", dict(pairwise=1), "fanova: option 'pairwise' must be a bool; got 1"),
+    ("permutation", dict(folds=1), "permutation: option 'folds'"),
+    ("permutation", dict(n_trees=3.0), "permutation: option 'n_trees' .*got 3.0"),
+    ("permutation", dict(model="forest"), "permutation: option 'model' must be an object implementing 'fit', "
+                                          "'predict' or None; got 'forest'"),
+    ("mdi", dict(min_samples_leaf=0), "mdi: option 'min_samples_leaf'"),
+    ("mdi", dict(max_depth=2.5), "mdi: option 'max_depth' must be an int in the range .* or None; got 2.5"),
 ])
 def test_forest_estimators_bad_options(name, options, match):
     space = bs.Space.unit(2)
