@@ -1,32 +1,38 @@
-"""Engineering test functions with a *reference* ground truth.
+"""Engineering test functions with a *reference* or *exact* ground truth.
 
 Functions and input distributions follow Surjanovic & Bingham, Virtual Library of
 Simulation Experiments (VLSE, https://www.sfu.ca/~ssurjano/) and the papers cited per
-problem. No closed form of their Sobol' indices is used: the truth is a large-sample
-pick-freeze estimate (S1: Saltelli et al. 2010, ST: Jansen 1999) computed offline by
-``scripts/reference_truth.py`` and shipped as package data
-(``benchsens/problems/data/engineering_reference.json``) with its standard errors,
-sample size, seed, date and numpy version. ``bare_problem(name)`` builds a problem
-without truth: the script uses it, so the function evaluated offline is the one shipped.
+problem.
 
-Exact truths exist for two of them and are checked in the tests: Welch's inputs x8 and
-x16 are dummies (S1 = ST = 0 exactly; the pick-freeze estimators give exactly 0 too),
-and Welch (additive over independent groups) and Morris (multilinear in independent
-transformed inputs) have indices computable by quadrature.
+* ``welch`` and ``morris`` have exact truths (``EXACT_TRUTHS``), computed from their
+  structure: Welch is a sum of functions of independent groups of inputs ({x1, x12},
+  {x4, x20}, singletons; x8 and x16 are dummies), so its ANOVA is that of each group,
+  done by Gauss-Legendre quadrature (exact to round-off: every piece is analytic on the
+  box); Morris is a sum of products of independent transformed inputs w_i, whose ANOVA
+  follows from the means and variances of the w_i (closed forms).
+* ``borehole``, ``piston``, ``otl_circuit`` and ``wing_weight`` have no closed form: the
+  truth is a large-sample pick-freeze estimate (S1: Saltelli et al. 2010, ST: Jansen 1999)
+  computed offline by ``scripts/reference_truth.py`` and shipped as package data
+  (``benchsens/problems/data/engineering_reference.json``) with its standard errors,
+  sample size, seed, date and numpy version. ``bare_problem(name)`` builds a problem
+  without truth: the script uses it, so the function evaluated offline is the one shipped.
 """
 from __future__ import annotations
 
 import functools
 import json
 from importlib import resources
+from itertools import combinations
 
 import numpy as np
 
+from ..anova import grid_anova
 from ..problem import GroundTruth, Problem
 from ..registry import register_problem
 from ..space import Normal, Space, Uniform
 
-__all__ = ["ENGINEERING_PROBLEMS", "bare_problem", "reference_data"]
+__all__ = ["ENGINEERING_PROBLEMS", "EXACT_TRUTHS", "REFERENCE_PROBLEMS", "bare_problem",
+           "reference_data"]
 
 _DATA_FILE = "engineering_reference.json"
 
@@ -214,6 +220,32 @@ def _morris(X):
 
 # --- Welch 1992 20-d -----------------------------------------------------------------
 
+def _morris_truth() -> GroundTruth:
+    """Exact S1/ST/S2 of :func:`_morris`: a sum of products of the independent w_i.
+
+    Linear inputs: w = 2x - 1, mean 0, variance 1/3. x3, x5, x7: w = 1.2 - 0.22 / (x + 0.1),
+    so E w = 1.2 - 0.22 ln 11 and E w^2 = 1.44 - 0.528 ln 11 + 0.0484 (10 - 1/1.1)
+    = 1.88 - 0.528 ln 11. The ANOVA of sum_t c_t prod_{i in u_t} w_i then follows from
+    these moments (:func:`~benchsens.problems.families.product_sum_variances`).
+    """
+    from .families import _subset_truth, product_sum_variances
+
+    b1, B2 = _morris_coefficients()
+    mean, var = np.zeros(20), np.full(20, 1.0 / 3.0)
+    log11 = np.log(11.0)
+    mean[_MORRIS_NONLINEAR] = 1.2 - 0.22 * log11
+    var[_MORRIS_NONLINEAR] = 1.88 - 0.528 * log11 - mean[_MORRIS_NONLINEAR] ** 2
+    terms = {(i,): b1[i] for i in range(20)}
+    terms.update({(i, j): B2[i, j] for i, j in combinations(range(20), 2)})
+    terms.update({t: -10.0 for t in combinations(range(5), 3)})
+    terms[(0, 1, 2, 3)] = 5.0
+    return _subset_truth(
+        product_sum_variances(list(terms), list(terms.values()), mean, var), 20, "exact",
+        f"{ENGINEERING_PROBLEMS['morris'][4]}. Truth: exact ANOVA of a sum of products of the "
+        "independent transformed inputs w_i from their closed-form means and variances "
+        "(benchsens.problems.engineering._morris_truth)")
+
+
 def _welch(X):
     """Welch et al. (1992) 20-d screening function on [-0.5, 0.5]^20; x8, x16 are dummies."""
     x = {i + 1: X[:, i] for i in range(20)}
@@ -221,6 +253,44 @@ def _welch(X):
             - 5.0 * x[19] + 0.05 * x[2] + 0.08 * x[3] - 0.03 * x[6] + 0.03 * x[7]
             - 0.09 * x[9] - 0.01 * x[10] - 0.07 * x[11] + 0.25 * x[13] ** 2 - 0.04 * x[14]
             + 0.06 * x[15] - 0.01 * x[17] - 0.03 * x[18])
+
+
+# Welch as a sum over independent groups: (1-based inputs, function of them)
+_WELCH_LINEAR = {2: 0.05, 3: 0.08, 5: 1.0, 6: -0.03, 7: 0.03, 9: -0.09, 10: -0.01, 11: -0.07,
+                 14: -0.04, 15: 0.06, 17: -0.01, 18: -0.03}
+_WELCH_GROUPS = (
+    ((1, 12), lambda x1, x12: 5.0 * x12 / (1.0 + x1)),
+    ((4, 20), lambda x4, x20: 5.0 * (x4 - x20) ** 2),
+    ((19,), lambda x: 40.0 * x**3 - 5.0 * x),
+    ((13,), lambda x: 0.25 * x**2),
+) + tuple(((i,), lambda x, c=c: c * x) for i, c in _WELCH_LINEAR.items())
+
+
+def _welch_truth() -> GroundTruth:
+    """Exact S1/ST/S2 of :func:`_welch`: the groups are independent, so each group's
+    component variances are those of its own ANOVA (40-node Gauss-Legendre tensor and
+    :func:`~benchsens.anova.grid_anova`; the pieces are polynomials or analytic on the box,
+    so the rule is exact to round-off), and the variance is their sum."""
+    nodes, weights = np.polynomial.legendre.leggauss(40)
+    x, w = nodes / 2.0, weights / 2.0  # U(-0.5, 0.5)
+    parts = []
+    for inputs, g in _WELCH_GROUPS:
+        grid = np.meshgrid(*[x] * len(inputs), indexing="ij")
+        s1, st, s2, _, v = grid_anova(g(*grid), [w] * len(inputs), second=len(inputs) > 1)
+        parts.append((np.array(inputs) - 1, s1 * v, st * v, None if s2 is None else s2 * v, v))
+    variance = sum(p[-1] for p in parts)
+    first, total, second = np.zeros(20), np.zeros(20), np.zeros((20, 20))
+    for idx, v1, vt, v2, _ in parts:
+        first[idx] += v1 / variance
+        total[idx] += vt / variance
+        if v2 is not None:
+            second[np.ix_(idx, idx)] += v2 / variance
+    return GroundTruth(
+        first=first, total=total, second=second, kind="exact",
+        source=f"{ENGINEERING_PROBLEMS['welch'][4]}. Truth: exact ANOVA over independent "
+               "groups of inputs, each by 40-node Gauss-Legendre quadrature and grid_anova "
+               "(benchsens.problems.engineering._welch_truth)",
+        extras={"variance": float(variance)})
 
 
 def _unit_box(d, low, high):
@@ -243,6 +313,11 @@ ENGINEERING_PROBLEMS = {
     "welch": (lambda: _unit_box(20, -0.5, 0.5), _welch, None, 20,
               "Welch, Buck, Sacks, Wynn, Mitchell & Morris (1992), Technometrics 34:15"),
 }
+
+
+# problems whose truth is computed exactly; the others ship a reference truth
+EXACT_TRUTHS = {"welch": _welch_truth, "morris": _morris_truth}
+REFERENCE_PROBLEMS = [name for name in ENGINEERING_PROBLEMS if name not in EXACT_TRUTHS]
 
 
 def bare_problem(name: str) -> Problem:
@@ -276,17 +351,23 @@ def _reference_truth(name: str, names: list[str]) -> GroundTruth:
     )
 
 
+@functools.lru_cache(maxsize=None)
+def _exact_truth(name: str) -> GroundTruth:
+    return EXACT_TRUTHS[name]()
+
+
 def _register(name: str):
     d = ENGINEERING_PROBLEMS[name][3]
+    exact = name in EXACT_TRUTHS
 
     @register_problem(name, tags=("engineering", f"d={d}"))
     def factory() -> Problem:
         bare = bare_problem(name)
-        return Problem(name, bare.space, bare.func, _reference_truth(name, bare.space.names),
-                       gradient=bare._gradient, tags=bare.tags)
+        truth = _exact_truth(name) if exact else _reference_truth(name, bare.space.names)
+        return Problem(name, bare.space, bare.func, truth, gradient=bare._gradient, tags=bare.tags)
 
     factory.__name__ = name
-    factory.__doc__ = f"{name}: {ENGINEERING_PROBLEMS[name][4]} (reference truth)."
+    factory.__doc__ = f"{name}: {ENGINEERING_PROBLEMS[name][4]} ({'exact' if exact else 'reference'} truth)."
     return factory
 
 

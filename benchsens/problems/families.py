@@ -278,16 +278,25 @@ _QUAD_NODES = 64
 # "inverse" shape 1/(x + 0.1) would have an infinite variance.
 _TN_A, _TN_B = special.ndtr(-0.5 / 0.15), special.ndtr(0.5 / 0.15)
 _LN_SIGMA = 3.16
+
+
+def _beta_law(a, b):
+    norm = special.beta(a, b)
+    return (lambda u: special.betaincinv(a, b, u),
+            lambda x: x ** (a - 1.0) * (1.0 - x) ** (b - 1.0) / norm)
+
+
 METAFUNCTION_LAWS = {
-    "uniform": (lambda u: u, lambda x: np.ones_like(x)),
+    "uniform": (lambda u: u, lambda x: 1.0),
     "normal": (lambda u: 0.5 + 0.15 * special.ndtri(_TN_A + u * (_TN_B - _TN_A)),
-               lambda x: np.exp(-0.5 * ((x - 0.5) / 0.15) ** 2) / (0.15 * np.sqrt(2 * np.pi) * (_TN_B - _TN_A))),
-    "beta_8_2": (lambda u: special.betaincinv(8.0, 2.0, u), lambda x: stats.beta.pdf(x, 8.0, 2.0)),
-    "beta_2_8": (lambda u: special.betaincinv(2.0, 8.0, u), lambda x: stats.beta.pdf(x, 2.0, 8.0)),
-    "beta_2_0.8": (lambda u: special.betaincinv(2.0, 0.8, u), lambda x: stats.beta.pdf(x, 2.0, 0.8)),
-    "beta_0.8_2": (lambda u: special.betaincinv(0.8, 2.0, u), lambda x: stats.beta.pdf(x, 0.8, 2.0)),
+               lambda x: math.exp(-0.5 * ((x - 0.5) / 0.15) ** 2) / (0.15 * math.sqrt(2 * math.pi) * (_TN_B - _TN_A))),
+    "beta_8_2": _beta_law(8.0, 2.0),
+    "beta_2_8": _beta_law(2.0, 8.0),
+    "beta_2_0.8": _beta_law(2.0, 0.8),
+    "beta_0.8_2": _beta_law(0.8, 2.0),
     "logitnormal": (lambda u: special.expit(_LN_SIGMA * special.ndtri(u)),
-                    lambda x: stats.norm.pdf(special.logit(x) / _LN_SIGMA) / (_LN_SIGMA * x * (1 - x))),
+                    lambda x: math.exp(-0.5 * (math.log(x / (1.0 - x)) / _LN_SIGMA) ** 2)
+                    / (math.sqrt(2 * math.pi) * _LN_SIGMA * x * (1.0 - x))),
 }
 #: ``metafunction(distribution=...)``: one law for every input, or ``"mixed"`` (a random law
 #: per input, the paper's phi = 8).
@@ -303,9 +312,8 @@ def _law_moments(shape, law, brk):
     points = None if np.isnan(brk) else [brk]
 
     def integral(h):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return integrate.quad(lambda x: float(h(np.array([x]))[0] * pdf(np.array([x]))[0]), 0.0, 1.0,
-                                  points=points, epsabs=1e-14, epsrel=1e-12, limit=400)[0]
+        return integrate.quad(lambda x: float(h(np.float64(x))) * pdf(x), 0.0, 1.0,
+                              points=points, epsabs=1e-13, epsrel=1e-11, limit=200)[0]
 
     mu = integral(lambda x: g(x, brk))
     return mu, max(integral(lambda x: (g(x, brk) - mu) ** 2), 0.0)
@@ -369,14 +377,22 @@ class Metafunction:
 
     def subset_variances(self):
         """Exact variances of the ANOVA components (see :func:`metafunction`)."""
-        mu, var = self.moments()
-        amplitude = {}
-        for u, c in zip(self.supports, self.coefs):
-            for r in range(1, len(u) + 1):
-                for v in combinations(u, r):
-                    rest = [i for i in u if i not in v]
-                    amplitude[v] = amplitude.get(v, 0.0) + c * np.prod(mu[rest])
-        return {v: a * a * np.prod(var[list(v)]) for v, a in amplitude.items()}
+        return product_sum_variances(self.supports, self.coefs, *self.moments())
+
+
+def product_sum_variances(supports, coefs, mu, var) -> dict:
+    """Variances ``{v: V_v}`` of the ANOVA components of ``sum_t c_t prod_{i in u_t} g_i(x_i)``
+    (independent inputs, one function ``g_i`` per input with mean ``mu[i]`` and variance
+    ``var[i]``): ``V_v = A_v^2 prod_{i in v} var_i`` with
+    ``A_v = sum_{t: u_t contains v} c_t prod_{i in u_t minus v} mu_i`` (derivation in
+    :func:`metafunction`'s docstring)."""
+    amplitude = {}
+    for u, c in zip(supports, coefs):
+        for r in range(1, len(u) + 1):
+            for v in combinations(u, r):
+                rest = [i for i in u if i not in v]
+                amplitude[v] = amplitude.get(v, 0.0) + c * np.prod(mu[rest])
+    return {v: a * a * np.prod(var[list(v)]) for v, a in amplitude.items()}
 
 
 def _random_subsets(rng, items, order, count):
