@@ -101,6 +101,67 @@ def _cmd_export(args):
     print(f"wrote {out}")
 
 
+def _cmd_check(args):
+    from .check import run_check
+
+    status = run_check(suite=args.suite, baseline=args.baseline, update=args.update,
+                       estimators=args.estimator, format=args.format, store=args.store,
+                       workers=args.workers, allow_imports=args.allow_imports)
+    if status:
+        raise SystemExit(status)
+
+
+_CHECK_EXAMPLES = """examples:
+  benchsens check                                    # the ci suite against results/ci-baseline.csv
+  benchsens check --format markdown > comment.md     # a pull-request comment
+  benchsens check --update                           # record the current scores as the baseline
+  benchsens check --estimator mylib.sobol --baseline theirs.csv   # a plug-in's own baseline
+
+Exit status: 0 passed, 1 a regression (or a cell that failed, or a baseline row not run),
+2 a bad baseline or option. The rule is in the module docstring of benchsens.check.
+"""
+
+
+def _add_check_command(sub):
+    p = sub.add_parser("check", help="run a suite and compare it with a baseline (CI regression check)",
+                       description="Run a suite into a temporary store and compare every problem x "
+                                   "estimator x budget with a baseline CSV: identical cells, and a "
+                                   "paired test over seeds for estimators that changed.",
+                       epilog=_CHECK_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--suite", default="ci", help="shipped suite name or a TOML spec file (default: ci)")
+    p.add_argument("--baseline", default="results/ci-baseline.csv", help="baseline CSV (default: %(default)s)")
+    p.add_argument("--update", action="store_true", help="rewrite the baseline with this run's cells")
+    p.add_argument("--estimator", nargs="+", metavar="NAME", help="only these estimators (added when the suite lacks them)")
+    p.add_argument("--format", choices=("text", "markdown"), default="text")
+    p.add_argument("--store", help="keep the run's cells in this SQLite store (default: a temporary one)")
+    p.add_argument("--workers", type=int, default=None, help="local worker processes (default: all cores)")
+    p.add_argument("--allow-imports", action="store_true",
+                   help="let a spec file's 'imports' run (they execute code)")
+    p.set_defaults(func=_cmd_check)
+
+
+def _cmd_report(args):
+    from .reports import build_report
+
+    index = build_report(args.store, args.out, figure_formats=args.figure_formats)
+    print(f"wrote {index}")
+
+
+def _add_report_command(sub):
+    p = sub.add_parser("report", help="tables, figures and a web page from a store",
+                       description="Build the comparison report of a store (or of its CSV/Parquet "
+                                   "export): tables in Markdown, LaTeX and CSV, figures, index.html "
+                                   "and provenance.json. Reads only the store.",
+                       epilog="examples:\n  benchsens report quick.sqlite --out quick-report\n"
+                              "  benchsens report results/core-v1.csv.gz --out reports/core-v1 "
+                              "--figure-formats png", formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("store", help="SQLite store, or a .csv/.csv.gz/.parquet export of one")
+    p.add_argument("--out", required=True, help="output directory (created; files in it are replaced)")
+    p.add_argument("--figure-formats", nargs="+", choices=("png", "pdf", "svg"), default=["png", "pdf"],
+                   help="figure files to write (default: png pdf)")
+    p.set_defaults(func=_cmd_report)
+
+
 _RUN_EXAMPLES = """examples:
   benchsens run --suite quick --store quick.sqlite
   benchsens run examples/sweep.toml --store sweep.sqlite --workers 2 --timeout 120
@@ -162,6 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_cmd_estimate)
     _add_harness_commands(sub)
+    _add_check_command(sub)
     return parser
 
 
