@@ -179,8 +179,45 @@ def test_budget_error_names_the_minimum():
 ])
 def test_bad_option_is_named(name, bad):
     key, value = next(iter(bad.items()))
-    with pytest.raises(ValueError, match=f"{key}.*{value!r}"):
-        bs.get_estimator(name, **bad)
+    est = bs.get_estimator(name, **bad)  # constructors only store their options
+    assert getattr(est, key) is value
+    with pytest.raises(ValueError, match=f"^{name}: option '{key}' must be .*; got {value!r}$"):
+        est.validate_params()
+    with pytest.raises(ValueError, match=f"^{name}: option '{key}'"):
+        est.plan(ISHIGAMI.space, 2000, np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("name, option", [
+    ("salib.sobol", "num_resamples"), ("salib.morris", "num_levels"), ("salib.fast", "M"),
+    ("salib.rbd_fast", "M"), ("salib.pawn", "S"), ("sklearn.permutation", "n_estimators"),
+    ("optuna.fanova", "n_trees"), ("optuna.mdi", "max_depth"),
+])
+def test_integer_options_refuse_integer_valued_floats(name, option):
+    # the same rule everywhere: integers are integers (3.0 and True are refused)
+    for value in (8.0, True):
+        with pytest.raises(ValueError, match=f"{name}: option '{option}' must be an int"):
+            bs.get_estimator(name, **{option: value}).validate_params()
+
+
+def test_ped_anova_quantiles_must_be_ordered():
+    est = bs.get_estimator("optuna.ped_anova", target_quantile=0.5, region_quantile=0.3)
+    with pytest.raises(ValueError, match="'target_quantile' must be below 'region_quantile'"):
+        est.validate_params()
+
+
+@pytest.mark.parametrize("name", ["optuna.fanova", "optuna.mdi", "optuna.ped_anova"])
+def test_optuna_adapters_leave_optuna_logging_alone(name):
+    import optuna
+
+    before = optuna.logging.get_verbosity()
+    try:
+        optuna.logging.set_verbosity(optuna.logging.DEBUG)
+        est = bs.get_estimator(name)
+        design = est.plan(ISHIGAMI.space, 200, np.random.default_rng(0))
+        est.analyze(design, ISHIGAMI.evaluate(design.X))
+        assert optuna.logging.get_verbosity() == optuna.logging.DEBUG
+    finally:
+        optuna.logging.set_verbosity(before)
 
 
 @pytest.mark.parametrize("name, options", [
@@ -264,7 +301,8 @@ def test_optuna_module_imports_without_optuna_and_says_how_to_install():
         "import sys; sys.modules['optuna'] = None\n"
         "import benchsens as bs\n"
         "assert 'optuna.fanova' in bs.list_estimators()\n"
-        "try:\n    bs.get_estimator('optuna.fanova')\n"
+        "est = bs.get_estimator('optuna.fanova')\n"  # constructing does no work
+        "try:\n    est.validate_params()\n"
         "except ImportError as exc:\n    print(exc)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
