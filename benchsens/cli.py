@@ -1,15 +1,73 @@
-"""Command line: ``benchsens problems | estimators | estimate | run | status | export``."""
+"""Command line: ``benchsens problems | estimators | estimate | run | status | export``.
+
+Exit status: 0 done; 1 ``run`` finished but some cell failed or timed out (the summary is
+printed first); 2 a user error, reported as one line ``benchsens: error: ...`` (``--debug``
+adds the traceback); 130 interrupted. A bug in benchsens or a plug-in keeps its traceback.
+"""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import traceback
+import warnings
 
 import numpy as np
+
+#: Exceptions whose message is written for the user, so the CLI prints it as one line: bad
+#: values (ValueError: SpecError, BudgetError and StoreError among them), files and
+#: connections (OSError), a missing optional dependency (ImportError, with its install hint;
+#: not one of benchsens' own modules), a design too large for memory (MemoryError) and
+#: :class:`UserError`. Anything else is a bug.
+USER_ERRORS = (ValueError, OSError, ImportError, MemoryError)
+
+
+def _is_user_error(exc: BaseException) -> bool:
+    if isinstance(exc, ImportError) and (exc.name or "").split(".")[0] == "benchsens":
+        return False  # a module of the package itself is missing or broken
+    return isinstance(exc, (UserError, *USER_ERRORS))
+
+
+class UserError(Exception):
+    """A mistake on the command line that the CLI itself detects (e.g. an unknown name)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors in the CLI's format (exit status 2)."""
+
+    def error(self, message):
+        self.exit(2, f"benchsens: error: {message} (see '{self.prog} --help')\n")
+
+
+def _positive(kind):
+    """An argparse type: a positive ``kind`` (int or float), the bad value named."""
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or not value > 0 or value == float("inf"):
+            raise argparse.ArgumentTypeError(f"must be a positive {'integer' if kind is int else 'number'}, got {text!r}")
+        return value
+    return parse
+
+
+def _lookup(registry, name: str) -> str:
+    """A registered name, or a UserError with the registry's suggestion."""
+    try:
+        return registry.resolve(name)
+    except KeyError as exc:
+        raise UserError(exc.args[0]) from None
 
 
 def _cmd_problems(args):
     import benchsens as bs
 
+    names = bs.list_problems()
+    if args.tag is not None:
+        known = sorted({t for n in names for t in bs.registry.PROBLEMS.tags(n)})
+        if args.tag not in known:
+            raise UserError(f"unknown tag {args.tag!r}; known tags: {', '.join(known)}")
     for name in bs.list_problems(tag=args.tag):
         print(f"{name:32s} {' '.join(bs.registry.PROBLEMS.tags(name))}")
 
@@ -25,8 +83,20 @@ def _cmd_estimators(args):
 def _cmd_estimate(args):
     import benchsens as bs
 
-    problem = bs.get_problem(args.problem)
-    est = bs.estimate(problem, args.estimator, budget=args.budget, seed=args.seed)
+    from ._pipeline import check_budget, check_seed, gradient_cost, run
+
+    problem = bs.get_problem(_lookup(bs.registry.PROBLEMS, args.problem))
+    estimator = bs.get_estimator(_lookup(bs.registry.ESTIMATORS, args.estimator))
+    seed = check_seed(args.seed)
+    budget = check_budget(args.budget, problem.d, args.max_budget)
+
+    def announce(design):  # before any evaluation: some analyses take minutes
+        cost = gradient_cost(problem, estimator)
+        grads = f" and {len(design)} gradients ({cost:g} evaluations each)" if cost is not None else ""
+        print(f"{problem.name} x {estimator.name}: budget {budget}, seed {seed}: evaluating "
+              f"{len(design)} points (d={problem.d}){grads}, then the analysis ...", file=sys.stderr, flush=True)
+
+    est = run(problem, estimator, budget, seed, on_design=announce).estimate
     truth = problem.truth
     print(f"{problem.name} x {args.estimator}: {est.n_evals} evaluations, analysis {est.seconds:.3f} s")
     rows = [("input", "importance", "first", "total", "true S1", "true ST")]
@@ -43,20 +113,30 @@ def _cmd_estimate(args):
 
 def _cmd_run(args):
     from .harness import plan_sweep, run_sweep
+    from .store import check_store
 
     if (args.spec is None) == (args.suite is None):
-        raise ValueError("give either a spec file or --suite NAME (not both)")
+        raise UserError("give either a spec file or --suite NAME (not both)")
     spec = args.spec if args.spec is not None else f"suite:{args.suite}"
+    if args.store is not None:  # refuse a bad store before the spec is even read
+        check_store(args.store, write=True)
     if args.dry_run:
-        spec, cells, skipped = plan_sweep(spec)
+        spec, cells, skipped = plan_sweep(spec, allow_imports=args.allow_imports)
         print(f"{spec.name}: {len(cells)} cells to run, {len(skipped)} skipped")
         for cell, reason in skipped[:20]:
             print(f"  skipped {cell.label()}: {reason}")
-        return
+        return 0
     if args.store is None:
-        raise ValueError("--store PATH is required (the SQLite file that keeps the results)")
-    run_sweep(spec, store=args.store, workers=args.workers, dask=args.dask, timeout=args.timeout,
-              retry_failed=args.retry_failed, progress="log" if args.no_progress else None)
+        raise UserError("--store PATH is required (the SQLite file that keeps the results)")
+    df = run_sweep(spec, store=args.store, workers=args.workers, dask=args.dask, timeout=args.timeout,
+                   retry_failed=args.retry_failed, progress="log" if args.no_progress else None,
+                   allow_imports=args.allow_imports)
+    failed = df.attrs["n_failed"]
+    if failed:
+        print(f"benchsens: {failed} of {len(df)} cells failed or timed out (their messages: "
+              f"benchsens export {args.store} --out cells.csv); exit status 1", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _cmd_status(args):
@@ -91,13 +171,13 @@ def _cmd_status(args):
     if by_est:
         print(f"  {'estimator':24s} " + " ".join(f"{s:>8s}" for s in STATUSES))
         for est, c in by_est.items():
-            print(f"  {est:24s} " + " ".join(f"{c.get(s, 0):8d}" for s in STATUSES))
+            print(f"  {str(est):24s} " + " ".join(f"{c.get(s, 0):8d}" for s in STATUSES))
 
 
 def _cmd_export(args):
     from .store import export
 
-    out = export(args.store, args.out, args.format)
+    out = export(args.store, args.out, args.format, force=args.force)
     print(f"wrote {out}")
 
 
@@ -170,6 +250,9 @@ _RUN_EXAMPLES = """examples:
 
 A killed or interrupted sweep resumes where it stopped when run again with the same store:
 stored cells are skipped; cells stored as error/timeout run again only with --retry-failed.
+Exit status 1 when a cell failed or timed out (the summary is printed first), 2 for a bad
+spec, store or option. The store must be a benchsens store or a new file: anything else
+(another application's database, a truncated store, a directory) is refused unchanged.
 """
 
 
@@ -182,12 +265,15 @@ def _add_harness_commands(sub):
     p.add_argument("spec", nargs="?", help="TOML sweep spec (see examples/sweep.toml)")
     p.add_argument("--suite", help="a shipped suite instead of a file: quick, ci, core-v1")
     p.add_argument("--store", help="SQLite result file (created, or resumed when it exists)")
-    p.add_argument("--workers", type=int, default=None, help="local worker processes (default: all cores)")
+    p.add_argument("--workers", type=_positive(int), default=None, help="local worker processes (default: all cores)")
     p.add_argument("--dask", metavar="ADDRESS", help="run on a Dask distributed scheduler instead")
-    p.add_argument("--timeout", type=float, default=None, help="hard limit per cell in seconds (default: the spec's)")
+    p.add_argument("--timeout", type=_positive(float), default=None,
+                   help="hard limit per cell in seconds (default: the spec's)")
     p.add_argument("--retry-failed", action="store_true", help="run cells stored as error/timeout again")
     p.add_argument("--no-progress", action="store_true", help="plain log lines instead of a progress bar")
     p.add_argument("--dry-run", action="store_true", help="check the spec and count its cells; run nothing")
+    p.add_argument("--allow-imports", action="store_true",
+                   help="import the modules the spec's 'imports' names: RUNS THEIR CODE")
     p.set_defaults(func=_cmd_run)
     p = sub.add_parser("status", help="cells of a store by status, and what remains",
                        description="Show how many cells a store holds by status and what each "
@@ -202,12 +288,16 @@ def _add_harness_commands(sub):
                               "  benchsens export quick.sqlite --out quick.parquet", formatter_class=raw)
     p.add_argument("store")
     p.add_argument("--format", choices=("csv", "parquet"), default=None, help="default: from --out's suffix")
-    p.add_argument("--out", required=True, help="output file")
+    p.add_argument("--out", required=True, help="output file (written whole or not at all)")
+    p.add_argument("--force", action="store_true",
+                   help="replace an existing --out file (never a SQLite file or the store itself)")
     p.set_defaults(func=_cmd_export)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="benchsens", description=__doc__)
+    from ._pipeline import MAX_BUDGET
+
+    parser = _Parser(prog="benchsens", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("problems", help="list registered problems",
                        description="List registered problems. Example: benchsens problems --tag analytic")
@@ -219,26 +309,59 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Example: benchsens estimate ishigami sobol --budget 8192 --seed 0")
     p.add_argument("problem")
     p.add_argument("estimator")
-    p.add_argument("--budget", type=int, default=4096)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--budget", type=int, default=4096, help="evaluations (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=0, help="a non-negative integer (default: %(default)s)")
+    p.add_argument("--max-budget", type=_positive(int), default=MAX_BUDGET,
+                   help="refuse budgets above this (default: %(default)s; a design needs budget x d x 16 bytes)")
     p.set_defaults(func=_cmd_estimate)
     _add_harness_commands(sub)
     _add_check_command(sub)
+    _add_report_command(sub)
+    for p in (parser, *sub.choices.values()):  # before or after the subcommand
+        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                       help="show the traceback of a user error too")
     return parser
 
 
+def _message(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror and exc.filename:
+        return f"{exc.filename}: {exc.strerror}"
+    if isinstance(exc, MemoryError):
+        return f"out of memory: {exc}" if str(exc) else "out of memory"
+    return str(exc)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """Warnings as one line each (``benchsens: warning: ...``), not a source excerpt."""
+    kind = "" if category is UserWarning else f"{category.__name__}: "
+    print(f"benchsens: warning: {kind}{message}", file=sys.stderr if file is None else file)
+
+
 def main(argv=None) -> int:
+    """Run the command line; returns the exit status (see the module docstring)."""
     args = build_parser().parse_args(argv)
     try:
-        args.func(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            status = args.func(args) or 0
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+        return status
     except KeyboardInterrupt:
-        print("benchsens: interrupted; finished cells are stored, run again to resume", file=sys.stderr)
+        resume = "; finished cells are stored, run again to resume" if args.command == "run" else ""
+        print(f"benchsens: interrupted{resume}", file=sys.stderr)
         return 130
-    except (KeyError, ValueError, TypeError, FileNotFoundError, RuntimeError) as exc:
-        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"benchsens: error: {msg}", file=sys.stderr)
-        return 2
-    return 0
+    except BrokenPipeError:  # e.g. benchsens status STORE | head: the reader wanted no more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except Exception as exc:
+        if _is_user_error(exc):
+            if getattr(args, "debug", False):
+                traceback.print_exc()
+            print(f"benchsens: error: {_message(exc)}", file=sys.stderr)
+            return 2
+        exc.add_note("benchsens: this is a bug (in benchsens or a plug-in), not a usage error; "
+                     "please report it with this traceback")
+        raise
 
 
 if __name__ == "__main__":

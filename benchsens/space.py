@@ -24,6 +24,8 @@ __all__ = [
 
 # Keeps Normal's quantile finite at u = 0 or 1 (scrambled designs can contain 0).
 _U_EPS = 2.0**-53
+#: Level weights must sum to 1 within this (absolute) tolerance; they are then renormalised.
+WEIGHT_SUM_ATOL = 1e-9
 
 
 def _finite_number(value, what):
@@ -163,7 +165,7 @@ class _Finite(Distribution):
                 )
             if np.any(~np.isfinite(weights)) or np.any(weights < 0):
                 raise ValueError(f"{what} weights must be finite and >= 0, got {weights.tolist()}")
-            if not np.isclose(weights.sum(), 1.0, rtol=0, atol=1e-9):
+            if not np.isclose(weights.sum(), 1.0, rtol=0, atol=WEIGHT_SUM_ATOL):
                 raise ValueError(
                     f"{what} weights must sum to 1, got sum={weights.sum():.12g} "
                     f"for weights={weights.tolist()}"
@@ -243,6 +245,8 @@ class Categorical(_Finite):
     kind = "categorical"
 
     def __init__(self, choices: Sequence, weights: Sequence[float] | None = None):
+        if isinstance(choices, (str, bytes)):  # list("abc") would make three choices
+            raise TypeError(f"Categorical choices must be a list of choices, not the string {choices!r}")
         self.choices = list(choices)
         if len(self.choices) == 0:
             raise ValueError("Categorical needs at least one choice")

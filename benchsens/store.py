@@ -5,6 +5,13 @@ at most the cells that were running. Restarting skips every stored cell; cells s
 ``error`` or ``timeout`` run again only when asked (``retry_failed``), because an error is
 usually deterministic (same seed, same failure) while a timeout may depend on the load.
 
+Only our own files are written. A store carries SQLite's ``application_id``
+:data:`APPLICATION_ID` and a ``meta`` row ``schema_version`` (:data:`SCHEMA_VERSION`). Any
+other file (another application's database, a non-SQLite, empty, truncated or corrupt file,
+a store of another schema version, a directory) is refused with a :class:`StoreError` naming
+the path and the reason, *before* anything is written: a new store is created only where no
+file (or an empty one) exists. Stores on read-only media can be read.
+
 :func:`load_results` reads a store into a pandas DataFrame; :func:`export` writes CSV or
 Parquet. Reports read the store and nothing else, so each row also carries the truth.
 """
@@ -12,22 +19,30 @@ from __future__ import annotations
 
 import datetime
 import json
+import numbers
+import os
 import sqlite3
+import uuid
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["Store", "load_results", "export", "STATUSES"]
+__all__ = ["Store", "StoreError", "load_results", "export", "STATUSES", "APPLICATION_ID", "SCHEMA_VERSION"]
 
 STATUSES = ("ok", "error", "timeout", "skipped")
-SCHEMA_VERSION = "1"
+#: ``PRAGMA application_id`` of every benchsens store: the ASCII bytes "BSNS".
+APPLICATION_ID = 0x42534E53
+#: Version of the tables below; stores of another version are refused.
+SCHEMA_VERSION = "2"
+_MAGIC = b"SQLite format 3\x00"
 
 #: (name, SQL type) of the ``cells`` table, identity first.
 COLUMNS = (
     ("key", "TEXT PRIMARY KEY"), ("sweep", "TEXT"),
-    ("problem", "TEXT"), ("params", "TEXT"), ("estimator", "TEXT"), ("options", "TEXT"),
-    ("version", "TEXT"), ("budget", "INTEGER"), ("seed", "INTEGER"), ("noise", "REAL"),
-    ("regime", "TEXT"),
+    ("problem", "TEXT"), ("params", "TEXT"), ("problem_fingerprint", "TEXT"),
+    ("estimator", "TEXT"), ("options", "TEXT"), ("version", "TEXT"), ("target", "TEXT"),
+    ("oracle", "INTEGER"), ("budget", "INTEGER"), ("seed", "INTEGER"), ("noise", "REAL"),
+    ("replicate", "INTEGER"), ("regime", "TEXT"),
     ("status", "TEXT NOT NULL"), ("message", "TEXT"), ("traceback", "TEXT"),
     ("names", "TEXT"), ("importance", "TEXT"), ("first", "TEXT"), ("total", "TEXT"),
     ("estimate", "TEXT"), ("scores", "TEXT"),
@@ -40,36 +55,187 @@ COLUMNS = (
 _NAMES = tuple(c for c, _ in COLUMNS)
 _ARRAYS = ("names", "importance", "first", "total", "truth_first", "truth_total")
 _JSON = ("params", "options", "estimate", "warnings", "versions")
+_FLAGS = ("replicate", "oracle")  # 0/1 in SQLite, bool in load_results
+
+
+class StoreError(ValueError):
+    """A path that cannot be used as a benchsens store; the message names it and says why."""
 
 
 def _now() -> str:
     return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds")
 
 
+def _header_size(header: bytes) -> int:
+    """Bytes the database occupies according to its 100-byte header (0 when unknown)."""
+    page = int.from_bytes(header[16:18], "big")
+    page = 65536 if page == 1 else page
+    return page * int.from_bytes(header[28:32], "big")
+
+
+def _inspect(path: Path, write: bool) -> bool:
+    """Refuse anything but an existing benchsens store of this schema (or, when ``write``,
+    a place where a new one can be created) without writing a byte. True when the file
+    exists and is a store; False when a new store is to be created."""
+    if path.is_dir():
+        raise StoreError(f"store {str(path)!r} is a directory, not a store file")
+    if not path.exists():
+        if not write:
+            raise FileNotFoundError(f"no result store at {str(path)!r}")
+        parent = path.parent
+        if not parent.is_dir():
+            raise StoreError(f"cannot create store {str(path)!r}: directory {str(parent)!r} does not exist")
+        if not _writable(parent):
+            raise StoreError(f"cannot create store {str(path)!r}: directory {str(parent)!r} is not writable")
+        return False
+    if not path.is_file():
+        raise StoreError(f"store {str(path)!r} is not a regular file")
+    try:
+        with open(path, "rb") as fh:
+            header = fh.read(100)
+    except OSError as exc:
+        raise StoreError(f"cannot read store {str(path)!r}: {exc.strerror or exc}") from None
+    size = path.stat().st_size
+    if size == 0:
+        if not write:
+            raise StoreError(f"store {str(path)!r} is an empty file, not a benchsens store")
+        _check_writable(path)
+        return False
+    if not header.startswith(_MAGIC[:len(header)]):
+        raise StoreError(f"{str(path)!r} is not a benchsens store: not a SQLite file (left unchanged)")
+    if len(header) < 100:
+        raise StoreError(f"store {str(path)!r} is truncated: {size} bytes, shorter than a SQLite header")
+    app = int.from_bytes(header[68:72], "big")
+    if app != APPLICATION_ID:
+        if app:
+            raise StoreError(f"{str(path)!r} is not a benchsens store: the SQLite database of another "
+                             f"application (application_id {app:#x}; left unchanged)")
+        if _peek_schema(path) == "1":
+            raise StoreError(f"store {str(path)!r} was written by an older benchsens (schema 1); "
+                             "re-run the sweep into a new store")
+        raise StoreError(f"{str(path)!r} is not a benchsens store: a SQLite database without the "
+                         "benchsens application_id (left unchanged)")
+    # a running writer may extend the file while it checkpoints: only trust the size without one
+    declared = _header_size(header)
+    if declared > size and not Path(f"{path}-wal").exists():
+        raise StoreError(f"store {str(path)!r} is truncated: {size} bytes of the {declared} its header declares")
+    if write:
+        _check_writable(path)
+    return True
+
+
+def _writable(path: Path) -> bool:
+    """Whether this process may write ``path`` (effective ids, so root under a dropped uid
+    and read-only mounts are judged as the kernel will)."""
+    mode = os.W_OK | (os.X_OK if path.is_dir() else 0)
+    return os.access(path, mode, effective_ids=os.access in os.supports_effective_ids)
+
+
+def _check_writable(path: Path):
+    if not (_writable(path) and _writable(path.parent)):
+        raise StoreError(f"store {str(path)!r} is read-only (the file or its directory is not writable); "
+                         "status and export can still read it")
+
+
+def _peek_schema(path: Path) -> str | None:
+    """The ``meta`` schema version of a SQLite file without our application id (None when it
+    has none), read without locks or side files (``immutable``): only to word an error."""
+    try:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+        try:
+            row = db.execute("SELECT value FROM meta WHERE name='schema_version'").fetchone()
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return None
+    return row[0] if row else None
+
+
+def _validate(db: sqlite3.Connection, path: Path):
+    """Check an open store's application id and schema version (under SQLite's locks)."""
+    try:
+        (app,) = db.execute("PRAGMA application_id").fetchone()
+        tables = {n for (n,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        schema = None
+        if "meta" in tables:
+            row = db.execute("SELECT value FROM meta WHERE name='schema_version'").fetchone()
+            schema = row[0] if row else None
+    except sqlite3.DatabaseError as exc:
+        raise _sqlite_error(path, exc) from None
+    if app != APPLICATION_ID or "cells" not in tables:
+        raise StoreError(f"{str(path)!r} is not a benchsens store (application_id {app:#x}, tables {sorted(tables)})")
+    if schema != SCHEMA_VERSION:
+        if schema == "1":
+            raise StoreError(f"store {str(path)!r} was written by an older benchsens (schema 1); "
+                             "re-run the sweep into a new store")
+        raise StoreError(f"store {str(path)!r} has schema version {schema!r}; this benchsens reads "
+                         f"and writes version {SCHEMA_VERSION!r}")
+
+
+def _sqlite_error(path: Path, exc: sqlite3.DatabaseError) -> StoreError:
+    if isinstance(exc, sqlite3.OperationalError):  # locked, cannot open, I/O error, ...
+        return StoreError(f"cannot use store {str(path)!r}: SQLite: {exc}")
+    return StoreError(f"store {str(path)!r} is corrupt or truncated (SQLite: {exc})")
+
+
+def _create(db: sqlite3.Connection):
+    """Give a fresh database our application id and tables (one transaction)."""
+    db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    db.execute(f"CREATE TABLE IF NOT EXISTS cells ({', '.join(f'{n} {t}' for n, t in COLUMNS)})")
+    db.execute("CREATE TABLE IF NOT EXISTS sweeps (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+               "name TEXT, spec TEXT, started TEXT, finished TEXT)")
+    db.execute("CREATE TABLE IF NOT EXISTS planned (sweep_id INTEGER, key TEXT, PRIMARY KEY (sweep_id, key))")
+    db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)")
+    db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
+
+
+def check_store(path, write: bool = False):
+    """Raise :class:`StoreError` (or FileNotFoundError when reading a missing file) unless
+    ``path`` is a readable store, or with ``write`` a writable or creatable one. Writes
+    nothing; the CLI calls it before a sweep is planned."""
+    path = Path(path)
+    if _inspect(path, write):
+        _connect_ro(path).close()
+
+
 class Store:
-    """Write access to a store file (created when missing). Use from one process only."""
+    """Write access to a store file, created when missing. Use from one process only
+    (several processes may each hold one: SQLite serialises their transactions).
+
+    Raises :class:`StoreError` for anything but an existing store of this schema or a
+    creatable path; the file is then left as it was.
+    """
 
     def __init__(self, path):
         self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(self.path, timeout=30)
-        mode = self.db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-        if self.path != ":memory:" and mode.lower() != "wal":
-            raise RuntimeError(f"store {self.path}: SQLite refused the WAL journal (got {mode!r})")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        with self.db:
-            self.db.execute(f"CREATE TABLE IF NOT EXISTS cells ({', '.join(f'{n} {t}' for n, t in COLUMNS)})")
-            self.db.execute("CREATE TABLE IF NOT EXISTS sweeps (id INTEGER PRIMARY KEY AUTOINCREMENT, "
-                            "name TEXT, spec TEXT, started TEXT, finished TEXT)")
-            self.db.execute("CREATE TABLE IF NOT EXISTS planned (sweep_id INTEGER, key TEXT, "
-                            "PRIMARY KEY (sweep_id, key))")
-            self.db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)")
-            self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
-        (schema,) = self.db.execute("SELECT value FROM meta WHERE name='schema_version'").fetchone()
-        if schema != SCHEMA_VERSION:
-            raise RuntimeError(f"store {self.path} has schema version {schema}, this benchsens "
-                               f"writes version {SCHEMA_VERSION}")
+        memory = self.path == ":memory:"
+        created = not memory and not _inspect(Path(self.path), write=True) and not Path(self.path).exists()
+        try:
+            self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            self.db.execute("BEGIN IMMEDIATE")  # another process may be creating it right now
+            try:
+                (app,) = self.db.execute("PRAGMA application_id").fetchone()
+                if app == 0 and not self.db.execute("SELECT 1 FROM sqlite_master").fetchone():
+                    _create(self.db)
+                self.db.execute("COMMIT")
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            _validate(self.db, Path(self.path))
+            mode = self.db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            if not memory and mode.lower() != "wal":
+                raise StoreError(f"store {self.path!r}: SQLite refused the WAL journal (got {mode!r})")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+        except BaseException as exc:
+            if hasattr(self, "db"):
+                self.db.close()
+            if created:  # leave no half-made store behind
+                for suffix in ("", "-wal", "-shm", "-journal"):
+                    Path(self.path + suffix).unlink(missing_ok=True)
+            if isinstance(exc, sqlite3.DatabaseError):
+                raise _sqlite_error(Path(self.path), exc) from None
+            raise
+        self.db.isolation_level = ""  # implicit transactions again, for ``with self.db``
 
     def close(self):
         self.db.close()
@@ -108,25 +274,66 @@ class Store:
             unknown = set(row) - set(_NAMES)
             if unknown:
                 raise ValueError(f"row {row.get('key')!r} has unknown columns {sorted(unknown)}")
+            noise = row.get("noise")
+            if noise is not None and (isinstance(noise, bool) or not isinstance(noise, numbers.Real)):
+                raise ValueError(f"row {row.get('key')!r} has noise {noise!r}; the column holds numbers "
+                                 "(replicated data is the 'replicate' flag)")
+            for flag in _FLAGS:
+                if row.get(flag) not in (None, 0, 1):
+                    raise ValueError(f"row {row.get('key')!r} has {flag}={row[flag]!r}, not 0/1/True/False")
         with self.db:
             self.db.executemany(
                 f"INSERT OR REPLACE INTO cells ({', '.join(_NAMES)}) VALUES ({', '.join('?' * len(_NAMES))})",
-                ([row.get(n, _now() if n == "finished" else None) for n in _NAMES] for row in rows),
+                ([_cell_value(row, n) for n in _NAMES] for row in rows),
             )
 
     def counts(self) -> dict[str, int]:
         return dict(self.db.execute("SELECT status, COUNT(*) FROM cells GROUP BY status").fetchall())
 
 
+def _cell_value(row: dict, name: str):
+    value = row.get(name, _now() if name == "finished" else None)
+    if name in _FLAGS and value is not None:
+        return int(value)
+    if name == "noise" and value is not None:
+        return float(value)
+    return value
+
+
 def _connect_ro(path) -> sqlite3.Connection:
+    """A reading connection to a validated store.
+
+    Where we may write, a ``query_only`` read-write connection: as the last one to close it
+    removes the ``-wal``/``-shm`` files (a ``mode=ro`` reader would leave them behind).
+    Elsewhere ``mode=ro``, and on read-only media ``immutable``: SQLite cannot create the
+    ``-shm`` file a read-only WAL reader needs there, and no process can be writing it.
+    """
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no result store at {str(path)!r}")
-    db = sqlite3.connect(f"file:{path.resolve()}?mode=ro", uri=True, timeout=30)
-    tables = {n for (n,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    if "cells" not in tables:
-        db.close()
-        raise ValueError(f"{str(path)!r} is not a benchsens result store (no 'cells' table)")
+    _inspect(path, write=False)
+    uri = path.resolve().as_uri()
+    db = None
+    try:
+        if _writable(path) and _writable(path.parent):
+            db = sqlite3.connect(f"{uri}?mode=rw", uri=True, timeout=30)
+            db.execute("PRAGMA query_only = ON")
+            _validate(db, path)
+            return db
+        uri += "?mode=ro"
+        db = sqlite3.connect(uri, uri=True, timeout=30)
+        try:
+            db.execute("PRAGMA application_id").fetchone()
+        except sqlite3.OperationalError:
+            if _writable(path.parent):
+                raise
+            db.close()
+            db = sqlite3.connect(uri + "&immutable=1", uri=True)
+        _validate(db, path)
+    except BaseException as exc:
+        if db is not None:
+            db.close()
+        if isinstance(exc, sqlite3.DatabaseError):
+            raise _sqlite_error(path, exc) from None
+        raise
     return db
 
 
@@ -146,8 +353,10 @@ def load_results(store, status: str | None = None, decode: bool = True):
     e.g. ``n_evals``, is not repeated). With ``decode=True`` (default) ``importance``,
     ``first``, ``total``, ``truth_first``, ``truth_total`` are numpy arrays (NaN where JSON
     held null), ``names`` a list and ``params``/``options``/``estimate``/``versions`` dicts;
-    with ``decode=False`` they stay JSON text (what :func:`export` writes).
-    ``status`` keeps only cells with that status.
+    with ``decode=False`` they stay JSON text (what :func:`export` writes). ``noise`` is a
+    float and ``replicate``/``oracle`` are bools (NULL reads as False) either way.
+    ``status`` keeps only cells with that status. Raises :class:`StoreError` when ``store``
+    is not a benchsens store of this schema, FileNotFoundError when it does not exist.
     """
     import pandas as pd
 
@@ -171,22 +380,66 @@ def load_results(store, status: str | None = None, decode: bool = True):
             df[col] = [_decode_array(v) for v in df[col]]
         for col in _JSON:
             df[col] = [json.loads(v) if isinstance(v, str) else None for v in df[col]]
+    df["noise"] = df["noise"].astype(float)
+    for col in _FLAGS:
+        df[col] = df[col].fillna(0).astype(bool)
     return df
 
 
-def export(store, out, format: str | None = None) -> Path:
-    """Write a store's cells to CSV or Parquet (arrays and tables as JSON text)."""
+def _check_export_target(store: Path, out: Path, force: bool):
+    """Refuse to write an export onto the store itself (or its WAL files), onto any SQLite
+    file, or onto an existing file unless ``force``; the directory must exist and be writable."""
+    target = out.resolve()
+    own = {Path(f"{store.resolve()}{suffix}") for suffix in ("", "-wal", "-shm", "-journal")}
+    if target in own or (out.exists() and store.exists() and os.path.samefile(out, store)):
+        raise StoreError(f"export target {str(out)!r} is the store being exported; choose another file")
+    if out.exists():
+        try:
+            with open(out, "rb") as fh:
+                is_sqlite = fh.read(len(_MAGIC)) == _MAGIC
+        except OSError as exc:
+            raise StoreError(f"cannot check export target {str(out)!r}: {exc.strerror or exc}") from None
+        if is_sqlite:
+            raise StoreError(f"export target {str(out)!r} is a SQLite database; export never "
+                             "overwrites one (not even with --force)")
+        if not force:
+            raise FileExistsError(f"export target {str(out)!r} exists; use --force (force=True) to replace it")
+    if not out.parent.is_dir():
+        raise FileNotFoundError(f"cannot write {str(out)!r}: directory {str(out.parent)!r} does not exist")
+    if not _writable(out.parent):
+        raise PermissionError(f"cannot write {str(out)!r}: directory {str(out.parent)!r} is not writable")
+
+
+def export(store, out, format: str | None = None, force: bool = False) -> Path:
+    """Write a store's cells to CSV or Parquet (arrays and tables as JSON text).
+
+    ``format`` defaults to the suffix of ``out``. Never writes onto the store itself or any
+    SQLite file, nor onto an existing file unless ``force``. The table goes to a temporary
+    file in ``out``'s directory that is renamed onto ``out`` when complete, so a failed
+    export leaves no partial file.
+    """
     out = Path(out)
+    if out.is_dir():
+        raise IsADirectoryError(f"export target {str(out)!r} is a directory; name a file, "
+                                f"e.g. {str(out / ('results.' + (format or 'csv')))!r}")
+    store_path = Path(store.path if isinstance(store, Store) else store)
+    _check_export_target(store_path, out, force)
     format = format or out.suffix.lstrip(".")
     if format not in ("csv", "parquet"):
-        raise ValueError(f"format must be 'csv' or 'parquet', got {format!r}")
-    df = load_results(store, decode=False)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if format == "csv":
-        df.to_csv(out, index=False)
-    else:
-        try:
-            df.to_parquet(out, index=False)
-        except ImportError as exc:
-            raise RuntimeError(f"Parquet export needs pyarrow: pip install 'benchsens[parquet]' ({exc})") from None
+        raise ValueError(f"export format must be 'csv' or 'parquet' (or an output file ending "
+                         f"in .csv or .parquet), got {format!r}")
+    df = load_results(store_path, decode=False)
+    tmp = out.parent / f".{out.name}.{uuid.uuid4().hex[:12]}.tmp"
+    try:
+        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))  # mode from the umask
+        if format == "csv":
+            df.to_csv(tmp, index=False)
+        else:
+            try:
+                df.to_parquet(tmp, index=False)
+            except ImportError as exc:
+                raise ImportError(f"Parquet export needs pyarrow: pip install 'benchsens[parquet]' ({exc})") from None
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
     return out

@@ -1,4 +1,5 @@
-"""The command line, and a driver killed with SIGKILL in the middle of a sweep."""
+"""The command line: a driver killed with SIGKILL in the middle of a sweep resumes, two drivers
+on one store at once store every cell once, and the subcommands' happy paths."""
 from __future__ import annotations
 
 import os
@@ -47,7 +48,7 @@ def test_sigkilled_driver_resumes_and_loses_nothing(tmp_path):
     spec, store = tmp_path / "spec.toml", tmp_path / "s.sqlite"
     spec.write_text(SPEC)
     cmd = [sys.executable, "-m", "benchsens.cli", "run", str(spec), "--store", str(store),
-           "--workers", "2", "--no-progress"]
+           "--workers", "2", "--no-progress", "--allow-imports"]
     driver = subprocess.Popen(cmd, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         stop = time.monotonic() + 120
@@ -77,6 +78,26 @@ def test_sigkilled_driver_resumes_and_loses_nothing(tmp_path):
     assert f"{N_CELLS} cells planned, {N_CELLS} stored, 0 remaining" in status.stdout
 
 
+def test_two_drivers_on_one_store_at_once_store_every_cell_once(tmp_path):
+    """Both create the store at the same moment and run every cell; SQLite serialises their
+    transactions, a cell stored by both is one row (its key is the primary key)."""
+    spec, store = tmp_path / "spec.toml", tmp_path / "s.sqlite"
+    spec.write_text(SPEC.replace("sleep = 0.15", "sleep = 0.02").replace("seeds = 4", "seeds = 2"))
+    cmd = [sys.executable, "-m", "benchsens.cli", "run", str(spec), "--store", str(store),
+           "--workers", "1", "--no-progress", "--allow-imports"]
+    drivers = [subprocess.Popen(cmd, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+               for _ in range(2)]
+    errors = [d.communicate(timeout=300)[1] for d in drivers]
+    assert [d.returncode for d in drivers] == [0, 0], errors
+    n_cells = 3 * 2 * 2
+    with sqlite3.connect(store) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert db.execute("SELECT COUNT(*), COUNT(DISTINCT key) FROM cells").fetchone() == (n_cells, n_cells)
+        assert db.execute("SELECT COUNT(*) FROM cells WHERE status != 'ok'").fetchone()[0] == 0
+        assert db.execute("SELECT COUNT(*) FROM sweeps WHERE finished IS NOT NULL").fetchone()[0] == 2
+    db.close()
+
+
 @pytest.mark.parametrize("command", ["run", "status", "export", "problems", "estimate"])
 def test_help_has_examples(command, capsys):
     with pytest.raises(SystemExit) as info:
@@ -103,9 +124,9 @@ def test_run_status_export(tmp_path, capsys, monkeypatch):
     monkeypatch.syspath_prepend(str(TESTS))
     spec, store = tmp_path / "spec.toml", tmp_path / "s.sqlite"
     spec.write_text(SPEC.replace("sleep = 0.15", "sleep = 0.0").replace("seeds = 4", "seeds = 1"))
-    assert main(["run", str(spec), "--dry-run"]) == 0
+    assert main(["run", str(spec), "--dry-run", "--allow-imports"]) == 0
     assert "6 cells to run, 0 skipped" in capsys.readouterr().out
-    assert main(["run", str(spec), "--store", str(store), "--workers", "2", "--no-progress"]) == 0
+    assert main(["run", str(spec), "--store", str(store), "--workers", "2", "--no-progress", "--allow-imports"]) == 0
     assert "toy_corr" in capsys.readouterr().out  # the summary table
     assert main(["status", str(store)]) == 0
     assert "6 cells stored: ok 6" in capsys.readouterr().out
