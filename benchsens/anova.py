@@ -3,17 +3,35 @@
 ``values[i1, ..., id]`` holds ``f`` at every combination of per-axis nodes and
 ``weights[j]`` the probability (or quadrature weight) of each node of axis ``j``.
 With independent inputs the Sobol' decomposition of the tabulated function is exact:
-``S1_j = Var(E[f | x_j]) / V``, ``ST_j = E[Var(f | x_-j)] / V`` and the closed second-order
-``S2_jk = Var(E[f | x_j, x_k]) / V - S1_j - S1_k``. Used for real grids (discrete ANOVA)
-and for quadrature on continuous × enumeration on discrete inputs.
+``S1_j = Var(E[f | x_j]) / V``, ``ST_j = E[Var(f | x_-j)] / V`` and the pure second-order
+interaction index ``S2_jk = Var(E[f | x_j, x_k]) / V - S1_j - S1_k`` (the closed index of
+the pair, ``Var(E[f | x_j, x_k]) / V``, is ``S1_j + S1_k + S2_jk``). Used for real grids
+(discrete ANOVA) and for quadrature on continuous × enumeration on discrete inputs.
 """
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["grid_anova"]
+from .space import WEIGHT_SUM_ATOL
+
+__all__ = ["AnovaResult", "grid_anova"]
+
+
+class AnovaResult(NamedTuple):
+    """Sobol' decomposition of a tabulated function (unpacks like a 5-tuple).
+
+    ``first``, ``total``: S1 and ST per axis; ``second``: the d x d pure interaction
+    indices S2 (symmetric, zero diagonal) or None; ``mean`` and ``variance`` of ``f``.
+    """
+
+    first: np.ndarray
+    total: np.ndarray
+    second: np.ndarray | None
+    mean: float
+    variance: float
 
 
 def _outer(weights):
@@ -33,8 +51,13 @@ def _conditional_sq(summed, weights):
     return float(terms.sum())
 
 
-def grid_anova(values: np.ndarray, weights: Sequence[np.ndarray], second: bool = True):
-    """Return ``(first, total, second_or_None, mean, variance)`` of a tabulated function."""
+def grid_anova(values: np.ndarray, weights: Sequence[np.ndarray], second: bool = True) -> AnovaResult:
+    """The exact :class:`AnovaResult` of ``values`` under independent axis ``weights``.
+
+    Each axis's weights must be >= 0 and sum to 1 within ``WEIGHT_SUM_ATOL`` (the
+    tolerance :class:`~benchsens.space.Space` levels use); they are then renormalised.
+    ``second=False`` skips the d(d-1)/2 pair indices.
+    """
     values = np.asarray(values, float)
     d = values.ndim
     if len(weights) != d:
@@ -44,7 +67,7 @@ def grid_anova(values: np.ndarray, weights: Sequence[np.ndarray], second: bool =
         wj = np.asarray(wj, float)
         if wj.shape != (values.shape[j],):
             raise ValueError(f"grid_anova: axis {j} has {values.shape[j]} nodes but {wj.size} weights")
-        if np.any(wj < 0) or not np.isclose(wj.sum(), 1.0):
+        if np.any(wj < 0) or not np.isclose(wj.sum(), 1.0, rtol=0, atol=WEIGHT_SUM_ATOL):
             raise ValueError(f"grid_anova: axis {j} weights must be >= 0 and sum to 1, got "
                              f"min={float(wj.min())!r}, sum={float(wj.sum())!r}")
         w.append(wj / wj.sum())
@@ -78,4 +101,4 @@ def grid_anova(values: np.ndarray, weights: Sequence[np.ndarray], second: bool =
                 vjk = _conditional_sq(cp.sum(axis=rest), [w[j], w[k]]) / variance
                 s2[j, k] = s2[k, j] = vjk - first[j] - first[k]
     clip = lambda a: None if a is None else np.clip(a, 0.0, 1.0)  # noqa: E731 (round-off)
-    return clip(first), clip(total), clip(s2), mean, variance
+    return AnovaResult(clip(first), clip(total), clip(s2), mean, variance)

@@ -80,7 +80,8 @@ class GroundTruth:
     """Known importances of a problem's inputs, in space order.
 
     ``first`` and ``total`` are Sobol' indices S1 and ST; ``second`` the d x d matrix of
-    closed second-order S2 (symmetric, zero diagonal). ``extras`` holds other notions
+    pure second-order interaction indices S2 (symmetric, zero diagonal; the closed index
+    of a pair is ``S1_j + S1_k + S2_jk``). ``extras`` holds other notions
     (``marginal``, ``ablation``, ``local``, ``variance``, ...). ``kind`` is ``analytic``
     (a closed form from the literature), ``exact`` (computed to round-off from the
     function's structure: discrete ANOVA over a full grid, quadrature, or the ANOVA

@@ -114,6 +114,28 @@ def test_grid_anova_errors_name_the_bad_value(values, weights, match):
         grid_anova(values, weights)
 
 
+def test_grid_anova_named_result_and_the_spaces_weight_tolerance():
+    from benchsens.space import WEIGHT_SUM_ATOL
+
+    # f = 2a + b, a and b in {0, 1} with probability 1/2: V = 4/4 + 1/4, no interaction
+    values = np.array([[0.0, 1.0], [2.0, 3.0]])
+    half = np.full(2, 0.5)
+    r = grid_anova(values, [half, half])
+    np.testing.assert_allclose(r.first, [0.8, 0.2])
+    np.testing.assert_allclose(r.total, [0.8, 0.2])
+    np.testing.assert_allclose(r.second, [[0, 0], [0, 0]], atol=1e-15)
+    assert (r.mean, r.variance) == (1.5, 1.25)
+    # weights off by 10x the tolerance are refused by grid_anova and by a Space alike
+    off = np.array([0.5, 0.5 + 10 * WEIGHT_SUM_ATOL])
+    with pytest.raises(ValueError, match="sum to 1"):
+        grid_anova(values, [off, half])
+    with pytest.raises(ValueError, match="sum to 1"):
+        bs.Ordinal([0, 1], weights=off)
+    near = np.array([0.5, 0.5 + WEIGHT_SUM_ATOL / 10])
+    np.testing.assert_allclose(grid_anova(values, [near, half]).first, r.first, rtol=1e-8)
+    np.testing.assert_allclose(bs.Ordinal([0, 1], weights=near).weights.sum(), 1.0, rtol=1e-15)
+
+
 # ---------------------------------------------------------------- immutable truths
 MUTABLE_CASES = [("random_pce", {}), ("metafunction", {}), ("random_sobol_g", {}), ("hp_svm", {}),
                  ("svc_digits", {}), ("ishigami", {})]

@@ -41,12 +41,51 @@ def test_hp_truth_is_converged_in_the_quadrature(name):
     np.testing.assert_allclose(second, truth.second, atol=1e-10)
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_hp_invariants(name):
-    t = bs.get_problem(name).truth
-    assert np.all(t.first >= 0) and np.all(t.first <= t.total + 1e-12) and np.all(t.total <= 1)
-    assert t.first.sum() <= 1 + 1e-12 <= t.total.sum() + 2e-12
-    assert np.all(t.second >= 0) and np.allclose(t.second, t.second.T)
+# Structure the surfaces' docstrings declare: an input the function ignores (a dummy) and an
+# input that matters only at one level (code) of another.
+DUMMY = {"hp_mlp": "num_workers", "hp_boosting": "n_jobs", "hp_svm": "shrinking"}
+ONLY_AT = {"hp_mlp": ("momentum", "optimizer", 0),  # sgd
+           "hp_svm": ("degree", "kernel", 1),  # poly
+           "hp_forest": ("max_samples", "bootstrap", 0)}  # True
+
+
+def _resampled(problem, j, n=4000, seed=0):
+    """A sample, the rows where a fresh draw of column ``j`` moved it, and the outputs
+    before and after."""
+    rng = np.random.default_rng(seed)
+    X = problem.space.sample(n, rng)
+    X2 = X.copy()
+    X2[:, j] = problem.space.sample(n, rng)[:, j]
+    moved = X2[:, j] != X[:, j]
+    assert moved.mean() > 0.4
+    return X, moved, problem.evaluate(X), problem.evaluate(X2)
+
+
+@pytest.mark.parametrize("name", sorted(DUMMY))
+def test_hp_dummy_is_ignored_by_function_and_truth(name):
+    p = bs.get_problem(name)
+    j = p.space.names.index(DUMMY[name])
+    _, _, y, y2 = _resampled(p, j)
+    np.testing.assert_array_equal(y2, y)
+    assert p.truth.total[j] == 0.0  # exactly: grid_anova zeroes constant slices
+    np.testing.assert_allclose(p.truth.first[j], 0.0, atol=1e-15)
+    np.testing.assert_allclose(p.truth.second[j], 0.0, atol=1e-12)
+    assert np.all(np.delete(p.truth.total, j) > 1e-4)  # every other input matters
+
+
+@pytest.mark.parametrize("name", sorted(ONLY_AT))
+def test_hp_conditional_input_matters_only_at_its_level(name):
+    p = bs.get_problem(name)
+    child, parent, level = ONLY_AT[name]
+    j, k = p.space.names.index(child), p.space.names.index(parent)
+    X, moved, y, y2 = _resampled(p, j)
+    active = X[:, k] == level
+    assert 0 < active.mean() < 1
+    np.testing.assert_array_equal(y2[~active], y[~active])
+    assert np.all(y2[active & moved] != y[active & moved])
+    # the truth sees the same: the child matters, through an interaction with the parent
+    t = p.truth
+    assert t.total[j] > 1e-3 and t.second[j, k] > 1e-4 and t.total[j] > t.first[j] + 1e-4
 
 
 def test_quadrature_grid_uses_levels_weights_and_unit_gauss_nodes():

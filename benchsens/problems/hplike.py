@@ -57,8 +57,8 @@ def quadrature_grid(space: Space, nodes: dict | None = None):
 
 
 def quadrature_truth(space: Space, func, nodes: dict | None = None):
-    """``grid_anova`` of ``func`` tabulated on :func:`quadrature_grid`; returns its tuple
-    ``(first, total, second, mean, variance)``."""
+    """:func:`~benchsens.anova.grid_anova` (an ``AnovaResult``) of ``func`` tabulated on
+    :func:`quadrature_grid`."""
     axes, weights = quadrature_grid(space, nodes)
     shape = tuple(a.size for a in axes)
     size = math.prod(shape)
@@ -219,13 +219,13 @@ SURFACES = {
 def _truth(name: str) -> GroundTruth:
     """The surface's exact truth, computed once (immutable, so the cache can share it)."""
     space_factory, func, nodes, description = SURFACES[name]
-    first, total, second, mean, variance = quadrature_truth(space_factory(), func, nodes)
+    anova = quadrature_truth(space_factory(), func, nodes)
     rule = ", ".join(f"{k}: {v}" for k, v in nodes.items())
     return GroundTruth(
-        first=first, total=total, second=second, kind="exact",
+        first=anova.first, total=anova.total, second=anova.second, kind="exact",
         source=f"grid_anova over Gauss-Legendre quadrature in the unit variable ({rule} nodes) "
         f"x enumeration of every discrete level ({description}, benchsens.problems.hplike)",
-        extras={"mean": mean, "variance": variance},
+        extras={"mean": anova.mean, "variance": anova.variance},
     )
 
 

@@ -103,7 +103,7 @@ def grid_truth(space: Space, replicates: np.ndarray, default: Sequence[int], sou
     names = space.names
     weights = [dist.weights for dist in space.dists]
     mean = np.nanmean(replicates, axis=-1)
-    first, total, second, grand_mean, variance = grid_anova(mean, weights)
+    anova = grid_anova(mean, weights)
     mass = weights[0]
     for w in weights[1:]:
         mass = np.multiply.outer(mass, w)
@@ -120,19 +120,19 @@ def grid_truth(space: Space, replicates: np.ndarray, default: Sequence[int], sou
     threshold = _weighted_quantile(mean.ravel(), mass.ravel(), gamma)
     top = (mean <= threshold).astype(float)
     top_mass = float(np.sum(top * mass))
-    loc1, locT, _, _, _ = grid_anova(top, weights, second=False)
+    local = grid_anova(top, weights, second=False)
 
     n_rep = np.sum(~np.isnan(replicates), axis=-1)
     rep_var = np.nanvar(replicates, axis=-1, ddof=1) if n_rep.min() >= 2 else None
-    noise_to_signal = (float(np.sum(rep_var * mass)) / variance) if rep_var is not None else None
+    noise_to_signal = (float(np.sum(rep_var * mass)) / anova.variance) if rep_var is not None else None
 
     def level(j, i):
         dist = space.dists[j]
         return dist.choices[i] if hasattr(dist, "choices") else float(dist.levels[i])
 
     extras = {
-        "mean": grand_mean,
-        "variance": variance,
+        "mean": anova.mean,
+        "variance": anova.variance,
         "default": {n: level(j, default[j]) for j, n in enumerate(names)},
         "default_value": f0,
         "best": {n: level(j, int(best[j])) for j, n in enumerate(names)},
@@ -141,11 +141,11 @@ def grid_truth(space: Space, replicates: np.ndarray, default: Sequence[int], sou
         "ablation": {"order": order, "gains": gains,
                      "gain_by_parameter": [gains[order.index(n)] if n in order else 0.0 for n in names]},
         "local": {"gamma": gamma, "threshold": threshold, "mass": top_mass,
-                  "first": loc1.tolist(), "total": locT.tolist()},
+                  "first": local.first.tolist(), "total": local.total.tolist()},
         "noise_to_signal": noise_to_signal,
         "n_replicates": int(n_rep.max()),
     }
-    return GroundTruth(first=first, total=total, second=second, kind="exact", source=source,
+    return GroundTruth(first=anova.first, total=anova.total, second=anova.second, kind="exact", source=source,
                        extras=extras)
 
 
