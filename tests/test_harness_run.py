@@ -83,7 +83,6 @@ def test_given_data_estimators_share_the_random_sample():
 
 
 def test_trace_regime_runs_an_optuna_study():
-    pytest.importorskip("optuna")
     spec = toys.toy_spec(budgets=[24], seeds=1, regimes=["trace:tpe", "trace:random"], estimators=["toy_corr"])
     _, cells, _ = plan_sweep(spec, allow_imports=True)
     rows = [run_cell(c) for c in cells]
@@ -118,7 +117,6 @@ def test_load_results_and_export(tmp_path):
 
     csv = pd.read_csv(export(store, tmp_path / "out.csv"))
     assert len(csv) == 2 and "spearman" in csv and json.loads(csv.importance[0])
-    pytest.importorskip("pyarrow")
     pq = pd.read_parquet(export(store, tmp_path / "out.parquet"))
     assert list(pq.key) == list(csv.key)
     with pytest.raises(ValueError, match="status must be one of"):
@@ -135,7 +133,7 @@ def _scores(df):
 
 
 def test_identical_scores_on_1_and_2_workers_and_dask_and_dask_hard_timeout(tmp_path):
-    distributed = pytest.importorskip("distributed")
+    import distributed  # in the test extra: a missing one fails, never skips
     spec = toys.toy_spec(budgets=[16, 40], seeds=2, noise=[0.0, 0.5], regimes=["design", "random"])
     hang = toys.toy_spec(budgets=[16], seeds=1, timeout=1.0, estimators=["toy_hang", "toy_corr"])
     one = _scores(_run(spec, tmp_path / "a.sqlite", workers=1))
@@ -179,7 +177,6 @@ def test_more_workers_than_cores_warns(tmp_path):
 
 
 def test_an_unreachable_dask_scheduler_fails_with_one_line(tmp_path, monkeypatch):
-    pytest.importorskip("distributed")
     from benchsens.harness import execute
 
     monkeypatch.setattr(execute, "DASK_CONNECT_TIMEOUT", 1.0)
