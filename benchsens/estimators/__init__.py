@@ -28,9 +28,9 @@ BUILTIN = {
     "salib.pawn": ("salib", "SALibPawn", True, "dependence", False),
     "salib.dgsm": ("salib", "SALibDgsm", False, "derivative", False),
     "optuna.fanova": ("optuna", "OptunaFanova", True, "first", False),
-    "optuna.mdi": ("optuna", "OptunaMdi", True, "marginal", False),
+    "optuna.mdi": ("optuna", "OptunaMdi", True, "total", False),
     "optuna.ped_anova": ("optuna", "OptunaPedAnova", True, "local", False),
-    "sklearn.permutation": ("sklearn", "SklearnPermutation", True, "ablation", False),
+    "sklearn.permutation": ("sklearn", "SklearnPermutation", True, "total", False),
 }
 
 for _name, (_module, _cls, _given, _target, _oracle) in BUILTIN.items():

@@ -266,7 +266,7 @@ class Estimator:
             )
         constant = bool(np.ptp(y) == 0)
         if constant:
-            warnings.warn(f"{self.name}: the output is constant ({y[0]!r}); every importance "
+            warnings.warn(f"{self.name}: the output is constant ({float(y[0])!r}); every importance "
                           "is 0 by convention", ConstantOutputWarning, stacklevel=2)
         cost = None
         if gradient is not None and self.uses_gradient:

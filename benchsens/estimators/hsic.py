@@ -127,7 +127,7 @@ class Hsic(Estimator):
     """
 
     name = "hsic"
-    version = "1"
+    version = "2"
     target = "dependence"
     given_data = True
     _goal = False
