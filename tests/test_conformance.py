@@ -1,4 +1,6 @@
 """check_estimator over every registered estimator, and proof that the check can fail."""
+import inspect
+
 import numpy as np
 import pytest
 
@@ -20,6 +22,16 @@ _SLOW = {"salib.delta"}
 def test_registered_estimator_conforms(name):
     # no skip: the optional back ends (optuna) are in the test extra, a missing one must fail
     check_estimator(bs.get_estimator(name))
+
+
+@pytest.mark.parametrize("name", PACKAGE_ESTIMATORS)
+def test_every_estimator_documents_its_target_and_ends_with_limitations(name):
+    cls = type(bs.get_estimator(name))
+    lines = inspect.getdoc(cls).splitlines()
+    assert f'target = "{cls.target}"' in " ".join(lines), "the docstring must state the target and why"
+    headers = [k for k in range(1, len(lines)) if set(lines[k].strip()) == {"-"}]
+    assert headers and lines[headers[-1] - 1].strip() == "Limitations", "the last section must be Limitations"
+    assert len(lines) > headers[-1] + 1, "an empty Limitations section"
 
 
 class _Correlation(bs.Estimator):

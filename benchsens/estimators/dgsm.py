@@ -180,8 +180,9 @@ class DGSM(Estimator):
 class DGSMOracle(DGSM):
     """``dgsm`` given exact gradients for free (an oracle: gradients are not charged).
 
-    Same measure and options as ``dgsm``; on a problem with an exact gradient it sees
-    ``budget`` base points with gradients where ``dgsm`` sees ``budget / (1 + cost)``.
+    Same measure, options and ``target = "derivative"`` as ``dgsm``; on a problem with an
+    exact gradient it sees ``budget`` base points with gradients where ``dgsm`` sees
+    ``budget / (1 + cost)``.
 
     Limitations
     -----------
