@@ -328,6 +328,9 @@ def _message(exc: BaseException) -> str:
         return f"{exc.filename}: {exc.strerror}"
     if isinstance(exc, MemoryError):
         return f"out of memory: {exc}" if str(exc) else "out of memory"
+    lines = str(exc).splitlines()
+    if len(lines) == 2 and lines[1].startswith("  - "):  # a list of one problem: one line
+        return f"{lines[0]} {lines[1][4:]}"
     return str(exc)
 
 
