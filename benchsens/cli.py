@@ -140,8 +140,6 @@ def _cmd_run(args):
 
 
 def _cmd_status(args):
-    import sqlite3
-
     from .store import STATUSES, _connect_ro
 
     db = _connect_ro(args.store)
@@ -149,20 +147,23 @@ def _cmd_status(args):
         counts = dict(db.execute("SELECT status, COUNT(*) FROM cells GROUP BY status").fetchall())
         print(f"{args.store}: {sum(counts.values())} cells stored: "
               + ", ".join(f"{s} {counts.get(s, 0)}" for s in STATUSES))
-        try:
-            sweeps = db.execute(
-                "SELECT s.id, s.name, s.started, s.finished, COUNT(p.key), "
-                "SUM(c.key IS NOT NULL), SUM(c.status IN ('error', 'timeout')) "
-                "FROM sweeps s JOIN planned p ON p.sweep_id = s.id LEFT JOIN cells c ON c.key = p.key "
-                "GROUP BY s.id ORDER BY s.id").fetchall()
-        except sqlite3.OperationalError:
-            sweeps = []
+        sweeps = db.execute(
+            "SELECT s.id, s.name, s.started, s.finished, COUNT(p.key), "
+            "SUM(c.key IS NOT NULL), SUM(c.status IN ('error', 'timeout')) "
+            "FROM sweeps s JOIN planned p ON p.sweep_id = s.id LEFT JOIN cells c ON c.key = p.key "
+            "GROUP BY s.id ORDER BY s.id").fetchall()
         for sid, name, started, finished, planned, stored, failed in sweeps:
             state = f"finished {finished}" if finished else "interrupted or running"
             print(f"  run {sid} of {name!r} (started {started}, {state}): {planned} cells planned, "
                   f"{stored} stored, {planned - stored} remaining, {failed} error/timeout")
         rows = db.execute("SELECT estimator, status, COUNT(*) FROM cells GROUP BY estimator, status "
                           "ORDER BY estimator").fetchall()
+        # a changed function or estimator makes new cells; the old rows stay, told apart here
+        identities = db.execute(
+            "SELECT 'problem', problem, params, 'function fingerprints', GROUP_CONCAT(DISTINCT problem_fingerprint) "
+            "FROM cells GROUP BY problem, params HAVING COUNT(DISTINCT problem_fingerprint) > 1 UNION ALL "
+            "SELECT 'estimator', estimator, options, 'versions', GROUP_CONCAT(DISTINCT version) "
+            "FROM cells GROUP BY estimator, options HAVING COUNT(DISTINCT version) > 1").fetchall()
     finally:
         db.close()
     by_est: dict[str, dict] = {}
@@ -172,6 +173,11 @@ def _cmd_status(args):
         print(f"  {'estimator':24s} " + " ".join(f"{s:>8s}" for s in STATUSES))
         for est, c in by_est.items():
             print(f"  {str(est):24s} " + " ".join(f"{c.get(s, 0):8d}" for s in STATUSES))
+    if identities:
+        print("  rows of several identities (columns problem_fingerprint and version tell them apart):")
+        for kind, name, params, what, values in identities:
+            values = values.split(",")
+            print(f"    {kind} {name} {params}: {len(values)} {what} ({', '.join(v[:12] for v in values)})")
 
 
 def _cmd_export(args):

@@ -133,3 +133,19 @@ def test_run_status_export(tmp_path, capsys, monkeypatch):
     out = tmp_path / "x.csv"
     assert main(["export", str(store), "--format", "csv", "--out", str(out)]) == 0
     assert len(pd.read_csv(out)) == 6
+
+
+def test_status_tells_identities_apart(tmp_path, capsys):
+    """A changed function or estimator version makes new cells; status names both identities."""
+    from benchsens.store import Store
+
+    row = {"status": "ok", "problem": "mine", "params": "{}", "estimator": "sobol", "options": "{}"}
+    with Store(tmp_path / "s.sqlite") as store:
+        store.put([{**row, "key": "a", "problem_fingerprint": "f1" * 16, "version": "1"},
+                   {**row, "key": "b", "problem_fingerprint": "f2" * 16, "version": "1"},
+                   {**row, "key": "c", "problem_fingerprint": "f2" * 16, "version": "2"}])
+    assert main(["status", str(tmp_path / "s.sqlite")]) == 0
+    out = capsys.readouterr().out
+    assert "3 cells stored: ok 3" in out
+    assert "problem mine {}: 2 function fingerprints (f1f1f1f1f1f1, f2f2f2f2f2f2)" in out
+    assert "estimator sobol {}: 2 versions (1, 2)" in out
