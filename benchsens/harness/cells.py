@@ -380,7 +380,8 @@ def _check_fingerprint(cell, problem) -> None:
     if _FINGERPRINTS[ident] != cell.problem_fingerprint:
         raise RuntimeError(f"problem {cell.problem!r} in this worker differs from the one the sweep "
                            f"planned (fingerprint {_FINGERPRINTS[ident][:12]} vs "
-                           f"{cell.problem_fingerprint[:12]}): is the same code installed everywhere?")
+                           f"{cell.problem_fingerprint[:12]}): is the same code installed everywhere, "
+                           "and is its function deterministic?")
 
 
 def run_cell(cell: Cell) -> dict:

@@ -8,7 +8,8 @@ Layout (see ``examples/sweep.toml`` for an annotated example)::
     seeds = 3                    # 0, 1, 2  (or an explicit list [0, 5, 9])
     noise = [0.0]                # noise levels (sd as a fraction of sd(f))
     replicate = false            # true (or [false, true]): real grids read one recorded
-                                 # fold/seed per evaluation; old spelling noise = ["replicate"]
+                                 # fold/seed per evaluation (with noise 0 only); the old
+                                 # spelling noise = [0, "replicate"] is replicate = [false, true]
     regimes = ["design"]         # design | random | trace:<sampler>
     timeout = 120                # hard limit per cell, seconds
     below_minimum = "error"      # or "skip": budgets below an estimator's minimum
