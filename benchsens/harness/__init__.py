@@ -39,8 +39,9 @@ def run_sweep(spec, store=None, workers: int | None = None, dask=None, timeout: 
 
     ``spec``: a TOML path, a dict, a :class:`Spec` or ``"suite:NAME"``. ``store``: the SQLite
     file (created or resumed; ``None`` = a temporary one). ``workers``: local processes
-    (default ``os.cpu_count()``); ``dask``: a scheduler address, ``distributed.Client`` or
-    cluster instead. ``timeout``: seconds per cell (default: the spec's). ``retry_failed``
+    (default ``os.cpu_count()``; more than the cores warns); ``dask``: a scheduler address,
+    ``distributed.Client`` or cluster instead (an address that does not answer within
+    ``execute.DASK_CONNECT_TIMEOUT`` = 10 s raises ConnectionError). ``timeout``: seconds per cell (default: the spec's). ``retry_failed``
     runs cells stored as error/timeout again. ``progress``: the bar on a terminal and log
     lines otherwise by default; ``"log"`` forces log lines, ``False`` is silent. ``summary``
     prints the summary table at the end. ``allow_imports`` lets the spec's ``imports`` run
