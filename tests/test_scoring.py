@@ -321,3 +321,29 @@ def test_known_near_ties_are_found():
     for label in ("first", "total"):
         values, se = ranked_truth(truth, label)
         assert (min(hu, hl), max(hu, hl)) in _near_tied_pairs(values, se)
+
+
+# ---------------------------------------------------------------- the sweep summary
+def test_sweep_summary_names_targets_and_flags_oracles():
+    pd = pytest.importorskip("pandas")
+    from rich.console import Console
+
+    from benchsens.harness.progress import summary_table
+
+    df = pd.DataFrame({
+        "estimator": ["dgsm.oracle", "rank_s1", "rank_s1", "sobol"],
+        "status": ["ok", "ok", "ok", "error"], "target": ["derivative", "first", "first", "total"],
+        "oracle": [1, 0, 0, 0], "spearman": [0.5, 1.0, 0.0, np.nan],
+        "weighted_tau": [0.5, 1.0, 0.0, np.nan], "eval_seconds": [0.1] * 4,
+        "analysis_seconds": [0.2] * 4})
+    console = Console(width=200, record=True)
+    console.print(summary_table(df))
+    lines = console.export_text().splitlines()
+    row = {name: next(line for line in lines if f" {name} " in line) for name in ("rank_s1", "sobol")}
+    assert "dgsm.oracle (oracle)" in console.export_text() and "for free" in " ".join(lines)
+    assert " first " in row["rank_s1"] and " 0.500 " in row["rank_s1"]
+    assert " total " in row["sobol"] and "(oracle)" not in row["sobol"]
+    # rows from before targets were stored still print
+    console = Console(width=200, record=True)
+    console.print(summary_table(df.drop(columns=["target", "oracle"])))
+    assert "(oracle)" not in console.export_text()

@@ -83,14 +83,22 @@ class Progress:
             self._log(line)
 
 
+def _label(values) -> str:
+    """The distinct non-missing values of a column, joined (``-`` when none)."""
+    seen = [str(v) for v in dict.fromkeys(values) if isinstance(v, str) and v]
+    return "/".join(seen) or "-"
+
+
 def summary_table(df, title: str = "sweep summary"):
-    """A rich Table: per estimator, cells by status, median ranking scores and timings."""
+    """A rich Table: per estimator, its target (what its ranking scores are matched to),
+    cells by status, median target-matched ranking scores and timings. Oracle estimators
+    (information for free, not comparable at equal budget) are flagged."""
     from rich.table import Table
 
     table = Table(title=title)
-    for col in ("estimator", "ok", "error", "timeout", "skipped", "spearman", "weighted τ",
-                "eval s", "analysis s"):
-        table.add_column(col, justify="left" if col == "estimator" else "right")
+    for col in ("estimator", "target", "ok", "error", "timeout", "skipped", "spearman",
+                "weighted τ", "eval s", "analysis s"):
+        table.add_column(col, justify="left" if col in ("estimator", "target") else "right")
     if df.empty:
         return table
 
@@ -99,13 +107,22 @@ def summary_table(df, title: str = "sweep summary"):
         values = values[np.isfinite(values)]
         return f"{np.median(values):.3f}" if values.size else "-"
 
+    any_oracle = False
     for est, group in df.groupby("estimator", sort=True):
         counts = group["status"].value_counts()
         ok = group[group["status"] == "ok"]
+        oracle = "oracle" in group and bool(group["oracle"].fillna(0).astype(bool).any())
+        any_oracle |= oracle
         table.add_row(
-            est, *(str(int(counts.get(s, 0))) for s in ("ok", "error", "timeout", "skipped")),
+            f"{est} (oracle)" if oracle else est,
+            _label(group["target"]) if "target" in group else "-",
+            *(str(int(counts.get(s, 0))) for s in ("ok", "error", "timeout", "skipped")),
             med(ok["spearman"]) if "spearman" in ok else "-",
             med(ok["weighted_tau"]) if "weighted_tau" in ok else "-",
             med(ok["eval_seconds"]), med(ok["analysis_seconds"]),
         )
+    table.caption = ("spearman and weighted τ rank importance against the truth of each "
+                     "row's target (benchsens.scoring.RANKED_AGAINST)")
+    if any_oracle:
+        table.caption += "; (oracle): receives information for free, not comparable at equal budget"
     return table
