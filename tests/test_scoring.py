@@ -338,9 +338,10 @@ def test_sweep_summary_names_targets_and_flags_oracles():
         "analysis_seconds": [0.2] * 4})
     console = Console(width=200, record=True)
     console.print(summary_table(df))
-    lines = console.export_text().splitlines()
+    text = console.export_text()
+    lines = text.splitlines()
     row = {name: next(line for line in lines if f" {name} " in line) for name in ("rank_s1", "sobol")}
-    assert "dgsm.oracle (oracle)" in console.export_text() and "for free" in " ".join(lines)
+    assert "dgsm.oracle (oracle)" in text and "for free" in " ".join(lines)
     assert " first " in row["rank_s1"] and " 0.500 " in row["rank_s1"]
     assert " total " in row["sobol"] and "(oracle)" not in row["sobol"]
     # rows from before targets were stored still print
