@@ -248,9 +248,10 @@ def run_dask(cells: list, dask, timeout: float, on_result: Callable[[dict], None
     own = not isinstance(dask, Client)
     try:
         client = Client(dask, timeout=DASK_CONNECT_TIMEOUT) if own else dask
-    except (OSError, TimeoutError) as exc:
-        raise ConnectionError(f"cannot reach the Dask scheduler at {dask!r} within "
-                              f"{DASK_CONNECT_TIMEOUT:g} s ({type(exc).__name__})") from None
+    except Exception as exc:  # noqa: BLE001 - refused, timed out, or something else answered
+        reason = (str(exc).strip().splitlines() or [""])[0][:200]
+        raise ConnectionError(f"cannot connect to a Dask scheduler at {dask!r} (waited up to "
+                              f"{DASK_CONNECT_TIMEOUT:g} s): {type(exc).__name__}: {reason}") from None
     try:
         tag = uuid.uuid4().hex[:8]
         futures = {client.submit(run_isolated, cell, timeout, key=f"benchsens-{cell.key[:20]}-{tag}",
