@@ -34,6 +34,11 @@ def test_every_estimator_documents_its_target_and_ends_with_limitations(name):
     assert len(lines) > headers[-1] + 1, "an empty Limitations section"
 
 
+def test_an_unknown_target_is_refused_when_the_class_is_defined():
+    with pytest.raises(TypeError, match="target must be one of .*got 'sobol'"):
+        type("Bad", (bs.Estimator,), {"target": "sobol"})
+
+
 class _Correlation(bs.Estimator):
     """A minimal correct given-data estimator: squared correlation of y with each U column."""
 
