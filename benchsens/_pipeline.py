@@ -86,7 +86,7 @@ def gradient_cost(problem: Problem, est: Estimator) -> float | None:
     ``gradient_cost``, ``d`` when it declares none), or None when no gradient is used."""
     if not (est.uses_gradient and problem.has_gradient):
         return None
-    return float(getattr(problem, "gradient_cost", None) or problem.d)
+    return problem.gradient_cost
 
 
 def min_budget(problem: Problem, est: Estimator, regime: str = "design") -> int:

@@ -123,6 +123,12 @@ def test_problem_fingerprint_is_the_function_not_its_round_off():
         raise AssertionError("evaluated although a version was declared")
 
     assert make(expensive, version="a") == make(lambda X: X[:, 0], version="a") != make(expensive, version="b")
+    # so are the gradient and what one is charged (gradient estimators' results depend on both)
+    grad = lambda X: np.ones_like(X)  # noqa: E731
+    with_grad = make(lambda X: X.sum(axis=1), gradient=grad)
+    assert with_grad != make(lambda X: X.sum(axis=1))
+    assert with_grad != make(lambda X: X.sum(axis=1), gradient=lambda X: 2 * np.ones_like(X))
+    assert with_grad != make(lambda X: X.sum(axis=1), gradient=grad, gradient_cost=1)
     # the truth is part of it
     truth = bs.GroundTruth(first=[0.5, 0.2, 0.1], total=[0.6, 0.3, 0.1], kind="analytic", source="test")
     assert make(lambda X: X[:, 0], version="a", truth=truth) != make(lambda X: X[:, 0], version="a")

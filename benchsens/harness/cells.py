@@ -97,8 +97,9 @@ def _digits(obj):
 
 def problem_fingerprint(problem) -> str:
     """What a result depends on in a problem, hashed: its space, its declared ``version`` or
-    else its noiseless outputs at :data:`FINGERPRINT_POINTS` fixed points, and its truth. A
-    changed user function (same name and parameters) gets new cells, not stale rows."""
+    else its noiseless outputs (and gradients) at :data:`FINGERPRINT_POINTS` fixed points, the
+    cost charged per gradient, and its truth. A changed user function (same name and
+    parameters) gets new cells, not stale rows."""
     space = problem.space
     ident: dict = {"space": [[name, repr(dist)] for name, dist in space.items()]}
     if problem.version is not None:
@@ -108,8 +109,12 @@ def problem_fingerprint(problem) -> str:
         ident["X"] = _digits(X)
         try:
             ident["y"] = _digits(problem._call(X))
+            if problem.has_gradient:
+                ident["gradient"] = _digits(problem.gradient(X))
         except Exception as exc:  # noqa: BLE001 - a failing function is identified by its error
             ident["y"] = f"{type(exc).__name__}: {exc}"
+    if problem.has_gradient:  # what a gradient is charged changes gradient estimators' results
+        ident["gradient_cost"] = problem.gradient_cost
     truth = problem.truth
     if truth is not None:
         ident["truth"] = _digits({"kind": truth.kind, "first": truth.first, "total": truth.total,
