@@ -138,11 +138,15 @@ def _check_writable(path: Path):
 
 
 def _peek_schema(path: Path) -> str | None:
-    """The ``meta`` schema version of a SQLite file without our application id (None when it
-    has none), read without locks or side files (``immutable``): only to word an error."""
+    """The ``meta`` schema version of a SQLite file without our application id that has the
+    tables of a benchsens store (None otherwise), read without locks or side files
+    (``immutable``): only to word an error."""
     try:
         db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
         try:
+            tables = {n for (n,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            if not {"cells", "meta", "planned", "sweeps"} <= tables:
+                return None
             row = db.execute("SELECT value FROM meta WHERE name='schema_version'").fetchone()
         finally:
             db.close()

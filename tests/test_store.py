@@ -68,6 +68,8 @@ def _schema(version):
                 db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             db.execute("CREATE TABLE cells (key TEXT PRIMARY KEY, noise REAL, status TEXT)")
             db.execute("CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT)")
+            db.execute("CREATE TABLE sweeps (id INTEGER PRIMARY KEY, name TEXT)")
+            db.execute("CREATE TABLE planned (sweep_id INTEGER, key TEXT)")
             db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (version,))
         db.close()
     return build
