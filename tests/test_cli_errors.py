@@ -187,7 +187,7 @@ def test_an_unreachable_dask_scheduler_is_one_line(place, capsys, monkeypatch):
 
     monkeypatch.setattr(execute, "DASK_CONNECT_TIMEOUT", 1.0)
     _one_error(capsys, ["run", "tiny.toml", "--store", "n.sqlite", "--dask", "tcp://127.0.0.1:9"],
-               ["tcp://127.0.0.1:9", "within 1 s"])
+               ["tcp://127.0.0.1:9", "Dask scheduler", "1 s"])
 
 
 def test_estimate_announces_its_cost_before_running(capsys):
