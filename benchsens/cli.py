@@ -22,14 +22,14 @@ import numpy as np
 USER_ERRORS = (ValueError, OSError, ImportError, MemoryError)
 
 
+class UserError(Exception):
+    """A mistake on the command line that the CLI itself detects (e.g. an unknown name)."""
+
+
 def _is_user_error(exc: BaseException) -> bool:
     if isinstance(exc, ImportError) and (exc.name or "").split(".")[0] == "benchsens":
         return False  # a module of the package itself is missing or broken
     return isinstance(exc, (UserError, *USER_ERRORS))
-
-
-class UserError(Exception):
-    """A mistake on the command line that the CLI itself detects (e.g. an unknown name)."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -116,7 +116,7 @@ def _cmd_run(args):
     from .store import check_store
 
     if (args.spec is None) == (args.suite is None):
-        raise UserError("give either a spec file or --suite NAME (not both)")
+        raise UserError("give a spec file or --suite NAME (one of them, not both)")
     spec = args.spec if args.spec is not None else f"suite:{args.suite}"
     if args.store is not None:  # refuse a bad store before the spec is even read
         check_store(args.store, write=True)
@@ -133,7 +133,7 @@ def _cmd_run(args):
                    allow_imports=args.allow_imports)
     failed = df.attrs["n_failed"]
     if failed:
-        print(f"benchsens: {failed} of {len(df)} cells failed or timed out (their messages: "
+        print(f"benchsens: {failed} of {len(df)} cells failed or timed out (their messages are stored: "
               f"benchsens export {args.store} --out cells.csv); exit status 1", file=sys.stderr)
         return 1
     return 0

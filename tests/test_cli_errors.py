@@ -98,7 +98,7 @@ CASES = [
     ("status of a missing store", ["status", "none.sqlite"], ["no result store at 'none.sqlite'"]),
     ("run without a store", ["run", "tiny.toml"], ["--store PATH is required"]),
     ("run with a spec and a suite", ["run", "tiny.toml", "--suite", "quick", "--store", "n.sqlite"],
-     ["either a spec file or --suite"]),
+     ["a spec file or --suite NAME", "not both"]),
     # specs: checked before anything runs, no code by surprise
     ("unknown suite", ["run", "--suite", "quik", "--store", "n.sqlite"], ["'quik'", "did you mean 'quick'"]),
     ("missing spec file", ["run", "nope.toml", "--dry-run"], ["nope.toml"]),
