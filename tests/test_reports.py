@@ -24,7 +24,8 @@ from benchsens.store import Store, export
 PROBLEMS = {"p_lin": ["analytic"], "p_mix": ["analytic", "hp-like"], "p_eng": ["engineering"],
             "p_real": ["real", "hp-like"], "p_none": ["real"]}  # p_none has no truth
 ESTIMATORS = {"e_total": ("total", False), "e_first": ("first", False),
-              "e_grad": ("derivative", True), "e_dep": ("dependence", False)}
+              "e_grad": ("derivative", True), "e_dep": ("dependence", False),
+              "e_marg": ("marginal", False)}  # its truth exists only on p_mix, p_eng and p_real
 BUDGETS = (16, 64)
 SEEDS = range(4)
 SPEC = {"name": "tiny-v1", "budgets": list(BUDGETS), "seeds": list(SEEDS)}
@@ -52,13 +53,15 @@ def _rows():
                     elif (p, e, b, s) == ("p_lin", "e_grad", 16, 2):
                         row.update(status="timeout", message="cell exceeded its timeout")
                     else:
-                        skill = {"e_total": 0.9, "e_first": 0.6, "e_grad": 0.75, "e_dep": 0.4}[e]
+                        skill = {"e_total": 0.9, "e_first": 0.6, "e_grad": 0.75, "e_dep": 0.4, "e_marg": 0.5}[e]
                         tau = float(np.clip(skill + 0.1 * np.log2(b / 16) + 0.15 * rng.standard_normal(), -1, 1))
                         scores = {"spearman": tau + 0.02, "weighted_tau": tau,
                                   "spearman_total": tau, "weighted_tau_total": tau - 0.01,
                                   "mae_first": None, "mae_total": None}
                         if p == "p_none":
                             scores = {k: None for k in scores}
+                        elif e == "e_marg" and p == "p_lin":
+                            scores.update(spearman=None, weighted_tau=None)
                         elif e == "e_total":
                             scores["mae_total"] = float(abs(0.1 * rng.standard_normal()) * 16 / b)
                             scores["mae_first"] = float(abs(0.1 * rng.standard_normal()) * 16 / b)
@@ -162,34 +165,39 @@ def test_sample_efficiency_matches_a_direct_count(report, cells):
     assert not table.loc[("p_lin", "e_first", "MAE ST<=0.05"), "defined"]
 
 
-def _direct_matrix(cells, budget, problems):
+def _direct_matrix(cells, budget, problems, col="weighted_tau"):
     """Problems x estimators of median wtau over seeds, a failed cell counting as -1."""
     at = cells[(cells.budget == budget) & cells.problem.isin(problems)]
-    value = at.weighted_tau.where(at.status == "ok", -1.0)
+    if col == "weighted_tau":  # e_marg has no target-matched score on p_lin
+        at = at[at.estimator != "e_marg"] if "p_lin" in problems else at
+    value = at[col].where(at.status == "ok", -1.0)
     m = value.groupby([at.problem, at.estimator]).median().unstack()
     m.columns = [c + " [oracle]" if ESTIMATORS[c][1] else c for c in m.columns]
     return m.sort_index(axis=1)
 
 
 @pytest.mark.parametrize("budget", BUDGETS)
-def test_friedman_and_posthoc_match_the_libraries(report, cells, budget):
+@pytest.mark.parametrize(("scope", "col"), [("all problems", "weighted_tau"),
+                                            ("all problems, ranked against ST", "weighted_tau_total")])
+def test_friedman_and_posthoc_match_the_libraries(report, cells, budget, scope, col):
     problems = [p for p in PROBLEMS if p != "p_none"]  # no truth: no ranking
-    m = _direct_matrix(cells, budget, problems)
+    m = _direct_matrix(cells, budget, problems, col)
     stat, p = stats.friedmanchisquare(*m.to_numpy().T)
     tests = _table(report, "friedman").set_index(["scope", "budget"])
-    row = tests.loc[("all problems", budget)]
-    assert row["problems"] == len(problems) and row["estimators"] == len(ESTIMATORS)
+    row = tests.loc[(scope, budget)]
+    assert row["problems"] == len(problems) and row["estimators"] == m.shape[1]
+    assert ("e_marg: no weighted_tau on p_lin" in str(row["excluded"])) == (col == "weighted_tau")
     np.testing.assert_allclose([row["friedman_chi2"], row["friedman_p"]], [stat, p], rtol=1e-8)
     post = sp.posthoc_wilcoxon(list(m.to_numpy().T), zero_method="zsplit", p_adjust="holm")
     post.index = post.columns = m.columns
     assert np.isfinite(post.to_numpy()).all()
     pairs = _table(report, "posthoc")
-    pairs = pairs[(pairs.scope == "all problems") & (pairs.budget == budget)]
-    assert len(pairs) == len(ESTIMATORS) * (len(ESTIMATORS) - 1) // 2
+    pairs = pairs[(pairs.scope == scope) & (pairs.budget == budget)]
+    assert len(pairs) == m.shape[1] * (m.shape[1] - 1) // 2
     for r in pairs.itertuples():
         np.testing.assert_allclose(r.p_holm, post.loc[r.estimator_a, r.estimator_b], rtol=1e-8)
     ranks = _table(report, "ranking")
-    ranks = ranks[(ranks.scope == "all problems") & (ranks.budget == budget)].set_index("estimator")
+    ranks = ranks[(ranks.scope == scope) & (ranks.budget == budget)].set_index("estimator")
     np.testing.assert_allclose(ranks.mean_rank[m.columns], m.rank(axis=1, ascending=False).mean())
 
 
@@ -200,7 +208,7 @@ def test_provenance_fields(report, store):
         assert field in prov
     for dist in ("numpy", "scipy", "scikit-learn", "SALib", "optuna"):
         assert dist in prov["packages"]
-    assert prov["counts"] == {"ok": 154, "error": 1, "timeout": 1, "skipped": 4}
+    assert prov["counts"] == {"ok": 194, "error": 1, "timeout": 1, "skipped": 4}
     (suite,) = prov["suite"]
     assert suite["name"] == "tiny-v1" and suite["version"] == "1"
     assert suite["spec_sha256"] == hashlib.sha256(json.dumps(SPEC, sort_keys=True).encode()).hexdigest()
@@ -223,9 +231,12 @@ def test_two_builds_identical_and_the_csv_export_gives_the_same_report(report, s
         assert (tagged / "tables" / f"{name}.csv").read_bytes() == \
             (report / "tables" / f"{name}.csv").read_bytes(), name
     ranks = _table(tagged, "ranking")
-    assert set(ranks.scope) == {"all problems", "tag analytic", "tag engineering", "tag hp-like", "tag real"}
+    assert set(ranks.scope) == {"all problems", "tag analytic", "tag engineering", "tag hp-like",
+                                "tag real", "all problems, ranked against ST"}
     base = _table(report, "ranking")
-    pd.testing.assert_frame_equal(ranks[ranks.scope == "all problems"].reset_index(drop=True), base)
+    for scope in ("all problems", "all problems, ranked against ST"):
+        pd.testing.assert_frame_equal(ranks[ranks.scope == scope].reset_index(drop=True),
+                                      base[base.scope == scope].reset_index(drop=True))
     # the tag split: Friedman on the analytic problems alone, as the library computes it
     m = _direct_matrix(bs.load_results(store), 64, ["p_lin", "p_mix"])
     tests = _table(tagged, "friedman").set_index(["scope", "budget"])

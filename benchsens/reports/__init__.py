@@ -61,4 +61,8 @@ def build_report(store, out, figure_formats=FIGURE_FORMATS) -> Path:
     today = datetime.datetime.now(datetime.timezone.utc).date().isoformat()
     prov = _data.provenance(df, facts, today)
     (out / "provenance.json").write_text(json.dumps(prov, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    if "sweep" in df and (df["sweep"] == "puy2022").any():  # the published-benchmark section
+        from .puy2022 import build_puy2022
+
+        build_puy2022(store, out)  # README.md, tables/puy2022_*, figures/puy2022_*
     return write_pages(out, tables, figures, prov, df)

@@ -3,6 +3,7 @@ every requested format. One colour and marker per estimator across all figures
 (:func:`styles`); oracle estimators are drawn dashed and labelled ``[oracle]``."""
 from __future__ import annotations
 
+import io
 import math
 
 import numpy as np
@@ -11,7 +12,8 @@ import seaborn as sns
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.ticker import FixedLocator, NullLocator
+from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, NullLocator
+from PIL import Image
 
 from . import _tables
 
@@ -38,21 +40,45 @@ def _figure(width, height):
     return fig
 
 
-def _save(fig, outdir, name, formats, dpi=90) -> list[str]:
+def _save(fig, outdir, name, formats, dpi=90, quantize=True) -> list[str]:
+    """Write ``fig`` in every format (no ``bbox_inches="tight"``: the layout is final, and a
+    tight box would draw the figure twice per file). PNGs of line plots are quantised to 256
+    colours (a third of the size, same look); colour scales (``quantize=False``) are not."""
     files = []
     for fmt in formats:
         path = outdir / f"{name}.{fmt}"
         meta = {"CreationDate": None} if fmt == "pdf" else {"Software": None} if fmt == "png" else None
-        fig.savefig(path, dpi=dpi, metadata=meta, bbox_inches="tight")
+        if fmt == "png" and quantize:
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png", dpi=dpi, metadata=meta)
+            buf.seek(0)
+            with Image.open(buf) as img:
+                img.convert("RGB").quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE) \
+                    .save(path, optimize=True)
+        else:
+            fig.savefig(path, dpi=dpi, metadata=meta)
         files.append(path.name)
     return files
 
 
-def _legend(fig, style, ncol, y=0.0):
-    handles = [Line2D([], [], color=s["color"], marker=s["marker"], linestyle=s["linestyle"],
-                      markersize=6, label=est) for est, s in style.items()]
-    fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, y), ncol=ncol,
-               frameon=False, title="estimator")
+def _legend_height(style, ncol) -> float:
+    """Inches a bottom legend of ``style`` in ``ncol`` columns needs (title included)."""
+    return 0.5 + 0.2 * math.ceil(len(style) / ncol) if style else 0.0
+
+
+def _layout(fig, style=None, ncol=1, title=None):
+    """Tight layout leaving room for a title on top and the estimator legend below."""
+    height = fig.get_figheight()
+    bottom = _legend_height(style, ncol) / height
+    top = 1 - (0.4 / height if title else 0.0)
+    if title:
+        fig.suptitle(title, y=1 - 0.1 / height, va="top")
+    fig.tight_layout(rect=(0, bottom, 1, top))
+    if style:
+        handles = [Line2D([], [], color=s["color"], marker=s["marker"], linestyle=s["linestyle"],
+                          markersize=6, label=est) for est, s in style.items()]
+        fig.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 0.02 / height), ncol=ncol,
+                   frameon=False, title="estimator")
 
 
 def _budget_axis(ax, budgets):
@@ -77,7 +103,8 @@ def accuracy_vs_budget(df, style, outdir, formats):
     budgets = sorted(df["budget"].unique())
     ncol = min(4, len(problems))
     nrow = math.ceil(len(problems) / ncol)
-    fig = _figure(3.3 * ncol, 2.5 * nrow + 0.4)
+    legend_ncol = min(len(style), 6)
+    fig = _figure(max(3.3 * ncol, 8.0), 2.5 * nrow + 0.4 + _legend_height(style, legend_ncol))
     axes = fig.subplots(nrow, ncol, squeeze=False, sharex=True)
     ests = list(style)
     for ax, problem in zip(axes.flat, problems):
@@ -100,15 +127,12 @@ def accuracy_vs_budget(df, style, outdir, formats):
         ax.set_visible(False)
     for ax in axes[:, 0]:
         ax.set_ylabel("weighted tau (target-matched)")
-    for ax in axes.flat:
-        if ax.get_visible():
+    for i, ax in enumerate(axes.flat[:len(problems)]):
+        ax.tick_params(labelbottom=True)
+        if i + ncol >= len(problems):  # no panel below: label the axis
             ax.set_xlabel("budget (evaluations)")
-            ax.tick_params(labelbottom=True)
-    fig.suptitle("Accuracy against budget: median and interquartile range over seeds "
-                 "(dotted: tau = 0.9)", y=1.0)
-    fig.tight_layout()
-    _legend(fig, style, ncol=min(len(style), 6), y=0.0)
-    return _save(fig, outdir, "accuracy_vs_budget", formats, dpi=70 if nrow > 4 else 90)
+    _layout(fig, style, legend_ncol, "Accuracy against budget (median and IQR over seeds; dotted: 0.9)")
+    return _save(fig, outdir, "accuracy_vs_budget", formats)
 
 
 def data_profiles(df, style, outdir, formats):
@@ -120,7 +144,8 @@ def data_profiles(df, style, outdir, formats):
     if not panels:
         return []
     budgets = sorted(df["budget"].unique())
-    fig = _figure(5.2 * len(panels), 4.0)
+    legend_ncol = min(len(style), 5)
+    fig = _figure(5.2 * len(panels), 4.4 + _legend_height(style, legend_ncol))
     axes = fig.subplots(1, len(panels), squeeze=False)[0]
     titles = {"weighted_tau": "targets: weighted tau >= {}", "mae_total": "targets: MAE of ST <= {}"}
     for ax, (col, how, levels, hits) in zip(axes, panels):
@@ -135,16 +160,15 @@ def data_profiles(df, style, outdir, formats):
         ax.set_xlabel("budget (evaluations)")
         ax.set_ylabel("fraction of (problem, seed, target) reached")
         ax.set_title(titles[col].format(", ".join(map(str, levels))))
-    fig.suptitle("Data profiles: share of runs reaching each target by a budget", y=1.0)
-    fig.tight_layout()
-    _legend(fig, style, ncol=min(len(style), 5), y=0.0)
+    _layout(fig, style, legend_ncol, "Data profiles: share of runs reaching each target by a budget")
     return _save(fig, outdir, "data_profiles", formats)
 
 
 def accuracy_vs_cost(trade: pd.DataFrame, style, outdir, formats):
     if trade.empty:
         return []
-    fig = _figure(7.5, 5.0)
+    legend_ncol = min(len(style), 4)
+    fig = _figure(7.5, 5.0 + _legend_height(style, legend_ncol))
     ax = fig.subplots()
     for est, part in trade.groupby("estimator", sort=True):
         s = style[est]
@@ -160,11 +184,12 @@ def accuracy_vs_cost(trade: pd.DataFrame, style, outdir, formats):
         ax.annotate(f"{row['estimator']} @{row['budget']}", (row["total_s_median"], row["wtau_median"]),
                     xytext=(6, -10), textcoords="offset points", fontsize=7)
     ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("median seconds per cell (log scale)")
     ax.set_ylabel("median over problems of median weighted tau")
     ax.set_title("Accuracy against cost; circled: the Pareto front (points joined by budget)")
-    fig.tight_layout()
-    _legend(fig, style, ncol=min(len(style), 4), y=0.0)
+    _layout(fig, style, legend_ncol)
     return _save(fig, outdir, "accuracy_vs_cost", formats)
 
 
@@ -174,7 +199,8 @@ def runtime_vs_budget(df, style, outdir, formats):
         return []
     q = _tables._quartiles(ok, ["estimator_label", "budget"], ["analysis_seconds", "cell_seconds"]).reset_index()
     budgets = sorted(df["budget"].unique())
-    fig = _figure(11, 4.2)
+    legend_ncol = min(len(style), 6)
+    fig = _figure(11, 4.2 + _legend_height(style, legend_ncol))
     axes = fig.subplots(1, 2, sharex=True)
     ests = list(style)
     for ax, col, title in ((axes[0], "analysis_seconds", "analysis seconds"),
@@ -189,12 +215,12 @@ def runtime_vs_budget(df, style, outdir, formats):
                         color=s["color"], marker=s["marker"], linestyle=s["linestyle"], markersize=5,
                         linewidth=1.1, elinewidth=0.8)
         ax.set_yscale("log")
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
         _budget_axis(ax, budgets)
         ax.set_xlabel("budget (evaluations)")
         ax.set_ylabel(f"{title} (log scale)")
         ax.set_title(f"{title}: median and IQR over problems and seeds")
-    fig.tight_layout()
-    _legend(fig, style, ncol=min(len(style), 6), y=0.0)
+    _layout(fig, style, legend_ncol)
     return _save(fig, outdir, "runtime_vs_budget", formats)
 
 
@@ -210,11 +236,11 @@ def heatmaps(df, outdir, formats):
         mat = mat.dropna(how="all").dropna(axis=1, how="all")
         if mat.empty:
             continue
-        fig = _figure(2.5 + 0.55 * mat.shape[1], 2.2 + 0.32 * mat.shape[0])
+        fig = _figure(3.0 + 0.55 * mat.shape[1], 2.8 + 0.32 * mat.shape[0])
         ax = fig.subplots()
         sns.heatmap(mat, ax=ax, vmin=0, vmax=1, cmap="viridis", annot=True, fmt=".2f",
                     annot_kws={"fontsize": 6.5}, linewidths=0.4, linecolor="white",
-                    cbar_kws={"label": "median weighted tau (< 0 coloured as 0)", "shrink": 0.8})
+                    cbar_kws={"label": "median wtau (< 0 as 0)", "shrink": 0.8})
         ax.set_facecolor("0.85")
         ax.set_xlabel("estimator (grey: not run, failed or no score)")
         ax.set_ylabel("problem")
@@ -224,8 +250,8 @@ def heatmaps(df, outdir, formats):
         for label in ax.get_xticklabels():
             label.set_horizontalalignment("right")
             label.set_rotation_mode("anchor")
-        fig.tight_layout()
-        out += _save(fig, outdir, f"heatmap_budget{budget}", formats)
+        _layout(fig)
+        out += _save(fig, outdir, f"heatmap_budget{budget}", formats, quantize=False)
     return out
 
 
@@ -235,20 +261,26 @@ def cd_diagrams(results, style, outdir, formats):
 
     out = []
     for r in results:
-        if r.scope != "all problems" or r.posthoc is None:
+        if r.scope not in ("all problems", _tables.VS_ST) or r.posthoc is None:
             continue
+        vs_st = r.scope == _tables.VS_ST
         n = len(r.mean_rank)
         fig = _figure(9, 1.2 + 0.28 * n)
         ax = fig.subplots()
         sig = r.posthoc.copy()
         sp.critical_difference_diagram(r.mean_rank, sig, ax=ax,
                                        color_palette={e: style[e]["color"] for e in r.mean_rank.index},
-                                       label_props={"fontsize": 8})
-        ax.set_title(f"Mean rank at budget {r.budget} over {r.values.shape[0]} problems "
+                                       label_props={"fontsize": 8},
+                                       label_fmt_left="{label} ({rank:.2f})",
+                                       label_fmt_right="({rank:.2f}) {label}")
+        for text in ax.texts:  # light palette colours are unreadable as text; lines keep them
+            text.set_color("0.1")
+        ax.set_title(f"Mean rank{' (importance ranked against ST)' if vs_st else ''} at budget "
+                     f"{r.budget} over {r.values.shape[0]} problems "
                      f"(Friedman p = {_tables._p(r.pvalue)}); bars join estimators not "
                      "significantly different (Wilcoxon, Holm, 5%)", fontsize=9, pad=28)
-        fig.tight_layout()
-        out += _save(fig, outdir, f"critical_difference_budget{r.budget}", formats)
+        _layout(fig)
+        out += _save(fig, outdir, f"critical_difference{'_vs_st' if vs_st else ''}_budget{r.budget}", formats)
     return out
 
 

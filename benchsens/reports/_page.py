@@ -23,6 +23,7 @@ th{border-bottom:2px solid #999;background:#fafafa;position:sticky;top:0}
 td:first-child,th:first-child{text-align:left}
 .scroll{overflow-x:auto;max-width:100%}
 figure{margin:1em 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
+.gallery{display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start}.gallery figure{margin:0}
 figcaption{font-size:.85em;color:#555}
 details{margin:.4em 0}summary{cursor:pointer;font-weight:600}
 .files{font-size:.85em;color:#555}
@@ -155,11 +156,16 @@ def write_pages(out, tables: dict, figures: dict, prov: dict, df: pd.DataFrame):
         body.append('<div class="howto"><b>How to read this.</b>'
                     + "".join(f"<p>{_E(p)}</p>" for p in _HOWTO[key]) + "</div>")
         md += [f"## {title}", "", "**How to read this.** " + " ".join(_HOWTO[key]), ""]
-        for stem, raster, files in _images(figures, fig_names):
-            links = " · ".join(f'<a href="figures/{f}">{f.rsplit(".", 1)[1]}</a>' for f in files)
-            img = (f'<img src="figures/{raster}" alt="{_E(stem)}" loading="lazy">' if raster else "")
-            body.append(f"<figure>{img}<figcaption>{_E(stem)} ({links})</figcaption></figure>")
-            md += [f"![{stem}](figures/{raster})" if raster else f"[{stem}](figures/{files[0]})", ""]
+        for name in fig_names:
+            images = _images(figures, [name])
+            many = len(images) > 1  # one figure per budget: side by side when they fit
+            body.append('<div class="gallery">' if many else "")
+            for stem, raster, files in images:
+                links = " · ".join(f'<a href="figures/{f}">{f.rsplit(".", 1)[1]}</a>' for f in files)
+                img = (f'<img src="figures/{raster}" alt="{_E(stem)}" loading="lazy">' if raster else "")
+                body.append(f"<figure>{img}<figcaption>{_E(stem)} ({links})</figcaption></figure>")
+                md += [f"![{stem}](figures/{raster})" if raster else f"[{stem}](figures/{files[0]})", ""]
+            body.append("</div>" if many else "")
         for name in table_names:
             body.append(_html_tables(tables[name]))
             t = tables[name]

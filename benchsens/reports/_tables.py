@@ -297,33 +297,34 @@ class Ranking:
     excluded: dict                # estimator or problem -> reason
 
 
-def _block_matrix(part: pd.DataFrame, budget: int):
-    """Problems x estimators of median target-matched wtau at ``budget`` (failed, timed-out
-    and skipped cells count as the worst score), and what had to be left out."""
+#: Ranking scope of every estimator against ST (complete even where a target has no truth).
+VS_ST = "all problems, ranked against ST"
+
+
+def _block_matrix(part: pd.DataFrame, budget: int, col: str):
+    """Problems x estimators of the median over seeds of score ``col`` at ``budget``
+    (failed, timed-out and skipped cells count as the worst score), and what had to be left
+    out: problems without a truth, estimators not run on every problem, and estimators whose
+    score is undefined on some problem (their target has no truth there)."""
     excluded = {}
-    at = part[part["budget"] == budget]
-    truth = part.groupby("problem_label")["weighted_tau"].count()
+    truth = part.groupby("problem_label")["weighted_tau_total"].count() + part.groupby("problem_label")[col].count()
     problems = sorted(truth[truth > 0].index)
-    at = at[at["problem_label"].isin(problems)]
+    at = part[(part["budget"] == budget) & part["problem_label"].isin(problems)]
     coverage = at.groupby("estimator_label")["problem_label"].nunique()
-    estimators = sorted(coverage[coverage == len(problems)].index)
-    for e in sorted(set(coverage.index) - set(estimators)):
+    for e in sorted(coverage[coverage < len(problems)].index):
         excluded[e] = f"not run on every problem at budget {budget}"
-    at = at[at["estimator_label"].isin(estimators)]
     ok = at["status"] == "ok"
-    undefined = at[ok].groupby(["problem_label", "estimator_label"])["weighted_tau"].count()
-    for (p, e) in undefined[undefined == 0].index:
-        excluded.setdefault(p, f"wtau undefined for {e} (its target's truth is constant)")
-    at = at[~at["problem_label"].isin(excluded)]
-    value = at["weighted_tau"].where(ok[at.index], WORST_TAU)
-    value = value.where(~(ok[at.index] & value.isna()), np.nan)
+    defined = at[ok].groupby(["estimator_label", "problem_label"])[col].count()
+    for (e, p) in defined[defined == 0].index:
+        excluded.setdefault(e, f"no {col} on {p} (its target has no truth there)")
+    at = at[~at["estimator_label"].isin(excluded)]
+    value = at[col].where(at["status"] == "ok", WORST_TAU)
     matrix = value.groupby([at["problem_label"], at["estimator_label"]]).median().unstack()
     return matrix, excluded
 
 
-def rank_scope(part: pd.DataFrame, scope: str, budget: int) -> Ranking:
-    matrix, excluded = _block_matrix(part, budget)
-    matrix = matrix.dropna()
+def rank_scope(part: pd.DataFrame, scope: str, budget: int, col: str = "weighted_tau") -> Ranking:
+    matrix, excluded = _block_matrix(part, budget, col)
     mean_rank = matrix.rank(axis=1, ascending=False).mean() if not matrix.empty else pd.Series(dtype=float)
     stat = p = np.nan
     posthoc = None
@@ -338,12 +339,14 @@ def rank_scope(part: pd.DataFrame, scope: str, budget: int) -> Ranking:
 
 
 def rankings(df: pd.DataFrame) -> list[Ranking]:
-    """One ranking per scope (all problems, then each problem tag) and budget."""
-    scopes = [("all problems", df)]
+    """One ranking per scope and budget: all problems (target-matched wtau), each problem
+    tag when the store has tags, and all problems ranked against ST (every estimator)."""
+    scopes = [("all problems", df, "weighted_tau")]
     if "tags" in df:
         for tag in sorted({t for ts in df["tags"] for t in ts}):
-            scopes.append((f"tag {tag}", df[df["tags"].map(lambda ts, t=tag: t in ts)]))
-    return [rank_scope(part, scope, int(b)) for scope, part in scopes
+            scopes.append((f"tag {tag}", df[df["tags"].map(lambda ts, t=tag: t in ts)], "weighted_tau"))
+    scopes.append((VS_ST, df, "weighted_tau_total"))
+    return [rank_scope(part, scope, int(b), col) for scope, part, col in scopes
             for b in sorted(part["budget"].unique())]
 
 
@@ -387,8 +390,11 @@ def ranking_tables(results: list[Ranking]) -> tuple[Table, Table, Table]:
                        sections, ranks,
                        "Per problem, estimators are ranked by their median target-matched wtau "
                        "over seeds (1 = best, ties share the average rank); a failed, timed-out "
-                       "or skipped cell counts as wtau = -1. The last row is the p-value of the "
-                       "Friedman test that all estimators rank alike, with the number of problems.")
+                       "or skipped cell counts as wtau = -1. An estimator whose target has no "
+                       f"truth on some problem of a scope is left out of it (see the Friedman "
+                       f"table) and ranked in '{VS_ST}', where every estimator's importance is "
+                       "ranked against ST. The last row is the p-value of the Friedman test that "
+                       "all estimators rank alike, with the number of problems.")
     test_show = tests.assign(friedman_chi2=[_num(v, 2) for v in tests["friedman_chi2"]],
                              friedman_p=[_p(v) for v in tests["friedman_p"]],
                              excluded=tests["excluded"].replace("", MISSING))

@@ -13,7 +13,10 @@ estimate) and ``truth_total`` (the metafunction's exact ST):
   ranking measure (its parameter delta picks one of the two per row; we report both);
 * value error (approaching the true indices): ``MAE``, the mean absolute error over inputs.
 
-Usage: ``python -m benchsens.reports.puy2022 STORE --out reports/puy2022``.
+Usage: ``python -m benchsens.reports.puy2022 STORE --out reports/puy2022`` (STORE: the
+SQLite store or its CSV/Parquet export), or ``benchsens report STORE --out DIR``, which adds
+this section to the general report of a store holding ``puy2022`` cells. Files:
+``README.md``, ``tables/puy2022_*.{md,csv}``, ``figures/puy2022_*.png``.
 """
 from __future__ import annotations
 
@@ -194,6 +197,24 @@ def comparison(summ: pd.DataFrame, top: int = 3) -> pd.DataFrame:
 
 
 # -- output --------------------------------------------------------------------------------
+def _cells(store) -> pd.DataFrame:
+    """The store's cells with decoded ``total``/``truth_total`` arrays and ``options``/
+    ``params`` dicts, from a SQLite store or its CSV/Parquet export."""
+    from ..store import load_results
+
+    path = Path(store)
+    name = path.name.lower()
+    if not (name.endswith((".csv", ".csv.gz", ".parquet"))):
+        return load_results(path)
+    df = pd.read_parquet(path) if name.endswith(".parquet") else pd.read_csv(path)
+    for col in ("total", "truth_total"):
+        df[col] = [None if not isinstance(v, str) else
+                   np.array([np.nan if x is None else x for x in json.loads(v)], float) for v in df[col]]
+    for col in ("options", "params"):
+        df[col] = [json.loads(v) if isinstance(v, str) else {} for v in df[col]]
+    return df
+
+
 def _markdown(frame: pd.DataFrame, digits: int = 3) -> str:
     def cell(v):
         if isinstance(v, float):
@@ -229,9 +250,9 @@ def _figures(m: pd.DataFrame, best: pd.DataFrame, out: Path) -> list[str]:
         ax.get_legend().remove()
     fig.legend(handles, labels, title="sampling", loc="upper center", ncol=2, fontsize=9)
     fig.tight_layout(rect=(0, 0, 1, 0.9))
-    fig.savefig(out / "measures_boxplot.png", dpi=110)
+    fig.savefig(out / "puy2022_measures_boxplot.png", dpi=110)
     plt.close(fig)
-    names.append("measures_boxplot.png")
+    names.append("puy2022_measures_boxplot.png")
 
     if not best.empty:
         long = best.reset_index(names="estimator").melt(id_vars="estimator", var_name="measure", value_name="share")
@@ -241,9 +262,9 @@ def _figures(m: pd.DataFrame, best: pd.DataFrame, out: Path) -> list[str]:
         ax.set_xlabel("share of scenarios in which the estimator is best")
         ax.set_ylabel("")
         fig.tight_layout()
-        fig.savefig(out / "best_share.png", dpi=110)
+        fig.savefig(out / "puy2022_best_share.png", dpi=110)
         plt.close(fig)
-        names.append("best_share.png")
+        names.append("puy2022_best_share.png")
 
     bins = np.unique(np.quantile(m["runs_per_input"], np.linspace(0, 1, 7)))
     if bins.size > 2:
@@ -260,9 +281,9 @@ def _figures(m: pd.DataFrame, best: pd.DataFrame, out: Path) -> list[str]:
                 ax.set_yscale("log")
                 ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
         fig.tight_layout()
-        fig.savefig(out / "median_vs_runs_per_input.png", dpi=110)
+        fig.savefig(out / "puy2022_median_vs_runs_per_input.png", dpi=110)
         plt.close(fig)
-        names.append("median_vs_runs_per_input.png")
+        names.append("puy2022_median_vs_runs_per_input.png")
     return names
 
 
@@ -308,14 +329,12 @@ _DIFFERENCES = """\
 
 
 def build_puy2022(store, out) -> Path:
-    """Write the puy2022 report of ``store`` (a SQLite store of the ``puy2022`` suite) into
-    directory ``out`` and return the path of its ``README.md``."""
-    from ..store import load_results
-
+    """Write the puy2022 report of ``store`` (a SQLite store of the ``puy2022`` suite, or its
+    CSV/Parquet export) into directory ``out`` and return the path of its ``README.md``."""
     out = Path(out)
     (out / "tables").mkdir(parents=True, exist_ok=True)
     (out / "figures").mkdir(parents=True, exist_ok=True)
-    df = load_results(store)
+    df = _cells(store)
     m_all = measures(df)
     if m_all.empty:
         raise ValueError(f"{store}: no finished cell with a total-order estimate to report")
@@ -327,9 +346,9 @@ def build_puy2022(store, out) -> Path:
     best_t = best.reset_index(names="estimator").sort_values("r_savage", ascending=False)
     tables = {"measures": summ, "best_share": best_t, "comparison": comp}
     for name, frame in tables.items():
-        frame.to_csv(out / "tables" / f"{name}.csv", index=False)
-        (out / "tables" / f"{name}.md").write_text(_markdown(frame), encoding="utf-8")
-    m.to_csv(out / "tables" / "cells.csv", index=False)
+        frame.to_csv(out / "tables" / f"puy2022_{name}.csv", index=False)
+        (out / "tables" / f"puy2022_{name}.md").write_text(_markdown(frame), encoding="utf-8")
+    m.to_csv(out / "tables" / "puy2022_cells.csv", index=False)
     figures = _figures(m, best, out / "figures")
     short = summ[["estimator", "cells", "r_savage_median", "kendall_tau_median", "mae_median"]]
     text = [
@@ -341,7 +360,8 @@ def build_puy2022(store, out) -> Path:
         "## Our conclusion next to the paper's", "", _conclusion(comp), "", _markdown(comp),
         "Paper: " + PAPER_SOURCE, "",
         "## Distribution of each measure per estimator", "", _markdown(short),
-        "Full table (quartiles, per sampling): `tables/measures.md`.", "",
+        "Full table (quartiles, per sampling): `tables/puy2022_measures.md`; every cell's "
+        "measures: `tables/puy2022_cells.csv`.", "",
         *[f"![{f}](figures/{f})\n" for f in figures],
         "## How often each estimator is best (share of complete scenarios)", "", _markdown(best_t),
         _DIFFERENCES,
