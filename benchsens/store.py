@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["Store", "StoreError", "load_results", "export", "STATUSES", "APPLICATION_ID", "SCHEMA_VERSION"]
+__all__ = ["Store", "StoreError", "load_results", "load_sweeps", "export", "check_store", "STATUSES", "APPLICATION_ID", "SCHEMA_VERSION"]
 
 STATUSES = ("ok", "error", "timeout", "skipped")
 #: ``PRAGMA application_id`` of every benchsens store: the ASCII bytes "BSNS".
@@ -388,6 +388,19 @@ def load_results(store, status: str | None = None, decode: bool = True):
     for col in _FLAGS:
         df[col] = df[col].fillna(0).astype(bool)
     return df
+
+
+def load_sweeps(store) -> list[dict]:
+    """The sweeps recorded in a store, oldest first: ``id``, ``name``, ``spec`` (a dict),
+    ``started`` and ``finished`` (None while running or after an interruption). Reads as
+    :func:`load_results` does (read-only media included)."""
+    db = _connect_ro(store.path if isinstance(store, Store) else store)
+    try:
+        rows = db.execute("SELECT id, name, spec, started, finished FROM sweeps ORDER BY id").fetchall()
+    finally:
+        db.close()
+    return [{"id": i, "name": n, "spec": json.loads(spec) if spec else None, "started": s, "finished": f}
+            for i, n, spec, s, f in rows]
 
 
 def _check_export_target(store: Path, out: Path, force: bool):

@@ -16,13 +16,16 @@ import pandas as pd
 import pytest
 
 import benchsens as bs
-from benchsens.store import APPLICATION_ID, SCHEMA_VERSION, Store, StoreError, check_store, export, load_results
+from benchsens.store import (APPLICATION_ID, SCHEMA_VERSION, Store, StoreError, check_store, export, load_results,
+                             load_sweeps)
 
 
 def make_store(path, n: int = 40) -> Path:
-    """A closed store of ``n`` cells spread over several pages (noise, flags, arrays set)."""
+    """A closed store of one sweep of ``n`` cells spread over several pages (noise, flags,
+    arrays set)."""
     rng = np.random.default_rng(0)
     with Store(path) as store:
+        store.end_sweep(store.begin_sweep("made", {"budgets": [8]}, [f"k{i:03d}" for i in range(n)]))
         store.put([{"key": f"k{i:03d}", "status": "ok" if i % 5 else "error", "problem": "p",
                     "estimator": f"e{i % 3}", "noise": 0.1 * (i % 4), "replicate": bool(i % 2),
                     "oracle": i % 3 == 0, "target": "total", "problem_fingerprint": "f" * 64,
@@ -103,8 +106,8 @@ def _snapshot(path: Path):
 def test_bad_files_are_refused_unchanged(bad_file, tmp_path):
     path, fragment = bad_file
     before = _snapshot(path)
-    attempts = [lambda: Store(path), lambda: load_results(path), lambda: check_store(path, write=True),
-                lambda: export(path, tmp_path / "out.csv")]
+    attempts = [lambda: Store(path), lambda: load_results(path), lambda: load_sweeps(path),
+                lambda: check_store(path, write=True), lambda: export(path, tmp_path / "out.csv")]
     for attempt in attempts:
         with pytest.raises(StoreError, match=re.escape(repr(str(path)))) as info:
             attempt()
@@ -144,6 +147,8 @@ def test_a_new_store_carries_the_application_id_and_schema(tmp_path):
                        ("oracle", "INTEGER"), ("problem_fingerprint", "TEXT"), ("version", "TEXT")]:
         assert columns[name] == kind
     Store(path).close()  # and it opens again
+    (sweep,) = load_sweeps(path)
+    assert (sweep["id"], sweep["name"], sweep["spec"]) == (1, "made", {"budgets": [8]}) and sweep["finished"]
 
 
 def test_typed_columns_read_back_typed(tmp_path):
@@ -187,13 +192,14 @@ def test_a_store_on_read_only_media_can_be_read_not_written(tmp_path):
         import sys
         import benchsens as bs
         from benchsens.cli import main
+        from benchsens.store import load_sweeps
         store, media, out = sys.argv[1:]
         for argv in (["status", store], ["export", store, "--out", out + "/s.csv"],
                      ["run", "--suite", "quick", "--store", store],
                      ["run", "--suite", "quick", "--store", media + "/new.sqlite"]):
             print("exit", argv[0], main(argv), flush=True)
         df = bs.load_results(store)
-        print("loaded", len(df), df.noise.dtype, df.replicate.dtype)
+        print("loaded", len(df), df.noise.dtype, df.replicate.dtype, len(load_sweeps(store)))
     """
     try:
         done = subprocess.run([*prefix, sys.executable, "-c", script, str(store), str(media), str(out)],
@@ -202,7 +208,7 @@ def test_a_store_on_read_only_media_can_be_read_not_written(tmp_path):
         os.chmod(media, 0o755)
     lines = done.stdout.splitlines()
     assert [line for line in lines if line.startswith(("exit", "loaded"))] == [
-        "exit status 0", "exit export 0", "exit run 2", "exit run 2", "loaded 12 float64 bool"], done.stderr
+        "exit status 0", "exit export 0", "exit run 2", "exit run 2", "loaded 12 float64 bool 1"], done.stderr
     assert "12 cells stored: ok 9, error 3" in done.stdout
     assert len(pd.read_csv(out / "s.csv")) == 12
     assert done.stderr.splitlines() == [
