@@ -334,3 +334,9 @@ def test_noise_option_keeps_reference_truth():
     np.testing.assert_array_equal(p.truth.total, bs.get_problem("piston").truth.total)
     y = p.evaluate(p.space.sample(5, np.random.default_rng(0)), rng=np.random.default_rng(1))
     assert y.shape == (5,)
+
+
+def test_editing_the_reference_data_does_not_change_later_truths():
+    data = eng.reference_data()
+    data["problems"]["borehole"]["total"][0] = 0.0
+    assert bs.get_problem("borehole").truth.total[0] == _raw_json()["problems"]["borehole"]["total"][0] > 0

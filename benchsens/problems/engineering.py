@@ -329,10 +329,13 @@ def bare_problem(name: str) -> Problem:
 
 
 @functools.lru_cache(maxsize=1)
+def _reference_text() -> str:
+    return resources.files("benchsens.problems").joinpath("data", _DATA_FILE).read_text("utf-8")
+
+
 def reference_data() -> dict:
-    """The shipped reference-truth JSON (read once)."""
-    text = resources.files("benchsens.problems").joinpath("data", _DATA_FILE).read_text("utf-8")
-    return json.loads(text)
+    """The shipped reference-truth JSON (read once, parsed per call: the caller's copy)."""
+    return json.loads(_reference_text())
 
 
 def _reference_truth(name: str, names: list[str]) -> GroundTruth:
