@@ -55,8 +55,9 @@ Conventions, chosen so that every number has one meaning:
   for how it orders them. Two inputs are tied when their indices differ by at most
   ``1e-10 * max(1, max |truth|)`` (round-off of exact truths) plus, for a ``reference``
   truth with standard errors, :data:`Z_TIE` ``* sqrt(se_a^2 + se_b^2)`` (a difference that
-  sampling noise of the reference explains is not an order; z = 3 leaves a real order
-  tied with probability ~0.3 % per pair). "Significantly above" is a strict partial order;
+  sampling noise of the reference explains is not an order; with z = 3 two inputs whose
+  true indices are equal are called ordered with probability 0.27 %, and welch/morris
+  show that such exact ties occur). "Significantly above" is a strict partial order;
   before ranking, the truth's order is completed to the total order that agrees best
   with the estimator (greedily: the next rank goes to the input the estimator rates
   highest among those no remaining input is significantly above). An estimator whose
