@@ -353,14 +353,49 @@ def _decode_array(text):
 def load_results(store, status: str | None = None, decode: bool = True):
     """All cells of a store as a pandas DataFrame, one row per cell.
 
-    Every score of ``bs.score`` becomes its own column (a score named like a store column,
-    e.g. ``n_evals``, is not repeated). With ``decode=True`` (default) ``importance``,
-    ``first``, ``total``, ``truth_first``, ``truth_total`` are numpy arrays (NaN where JSON
-    held null), ``names`` a list and ``params``/``options``/``estimate``/``versions`` dicts;
-    with ``decode=False`` they stay JSON text (what :func:`export` writes). ``noise`` is a
-    float and ``replicate``/``oracle`` are bools (NULL reads as False) either way.
-    ``status`` keeps only cells with that status. Raises :class:`StoreError` when ``store``
-    is not a benchsens store of this schema, FileNotFoundError when it does not exist.
+    Parameters
+    ----------
+    store : str, path or Store
+        The SQLite file written by :func:`benchsens.run_sweep` (read-only media included).
+    status : {"ok", "error", "timeout", "skipped"}, optional
+        Keep only the cells with this status.
+    decode : bool, default True
+        Decode the JSON columns: ``importance``, ``first``, ``total``, ``truth_first``,
+        ``truth_total`` become numpy arrays (NaN where JSON held null), ``names`` a list and
+        ``params``/``options``/``estimate``/``warnings``/``versions`` dicts. With False they
+        stay JSON text (what :func:`export` writes).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :data:`COLUMNS` except ``scores``, whose entries become one column
+        each (a score named like a store column, e.g. ``n_evals``, is not repeated).
+        ``noise`` is float and ``replicate``/``oracle`` are bool (NULL reads as False).
+
+    Raises
+    ------
+    FileNotFoundError
+        No file at ``store``.
+    StoreError
+        The file is not a benchsens store of this schema (another application's database,
+        a non-SQLite, empty, truncated or corrupt file, an older schema, a directory).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from benchsens.store import Store, load_results
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = os.path.join(tmp, "demo.sqlite")
+    ...     with Store(path) as store:
+    ...         store.put([{"key": "k1", "status": "ok", "problem": "ishigami", "estimator": "sobol",
+    ...                     "noise": 0.0, "replicate": False, "importance": "[0.3, 0.4, null]"}])
+    ...     df = load_results(path)
+    >>> df.loc[0, ["problem", "estimator", "status"]].tolist()
+    ['ishigami', 'sobol', 'ok']
+    >>> df.loc[0, "importance"]
+    array([0.3, 0.4, nan])
+    >>> str(df["noise"].dtype), str(df["replicate"].dtype)
+    ('float64', 'bool')
     """
     import pandas as pd
 
