@@ -213,7 +213,10 @@ class Store:
     def __init__(self, path):
         self.path = str(path)
         memory = self.path == ":memory:"
-        created = not memory and not _inspect(Path(self.path), write=True) and not Path(self.path).exists()
+        if not memory:
+            _inspect(Path(self.path), write=True)
+        existed = not memory and Path(self.path).exists()
+        made = False  # whether this process gave the file its tables
         try:
             self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             self.db.execute("BEGIN IMMEDIATE")  # another process may be creating it right now
@@ -221,6 +224,7 @@ class Store:
                 (app,) = self.db.execute("PRAGMA application_id").fetchone()
                 if app == 0 and not self.db.execute("SELECT 1 FROM sqlite_master").fetchone():
                     _create(self.db)
+                    made = not memory
                 self.db.execute("COMMIT")
             except BaseException:
                 self.db.execute("ROLLBACK")
@@ -233,7 +237,7 @@ class Store:
         except BaseException as exc:
             if hasattr(self, "db"):
                 self.db.close()
-            if created:  # leave no half-made store behind
+            if made and not existed:  # leave no half-made store (never a file we did not create)
                 for suffix in ("", "-wal", "-shm", "-journal"):
                     Path(self.path + suffix).unlink(missing_ok=True)
             if isinstance(exc, sqlite3.DatabaseError):
