@@ -133,6 +133,18 @@ def test_places_that_are_not_store_files(tmp_path):
     assert load_results(tmp_path / "empty.sqlite").empty
 
 
+def test_a_failed_creation_leaves_no_file(tmp_path, monkeypatch):
+    import benchsens.store
+
+    def refuse(db, path):
+        raise StoreError("refused on purpose")
+
+    monkeypatch.setattr(benchsens.store, "_validate", refuse)
+    with pytest.raises(StoreError, match="on purpose"):
+        Store(tmp_path / "s.sqlite")
+    assert os.listdir(tmp_path) == []
+
+
 def test_a_new_store_carries_the_application_id_and_schema(tmp_path):
     path = make_store(tmp_path / "s.sqlite")
     header = path.read_bytes()[:100]
