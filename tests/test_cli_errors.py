@@ -182,6 +182,15 @@ def test_run_exits_1_when_a_cell_failed_and_prints_the_summary(place, capsys, mo
     capsys.readouterr()
 
 
+def test_more_workers_than_cores_is_one_warning_line(place, capsys):
+    workers = (os.cpu_count() or 1) + 1
+    assert main(["run", "tiny.toml", "--store", "n.sqlite", "--workers", str(workers), "--no-progress"]) == 0
+    err = capsys.readouterr().err
+    warned = [line for line in err.splitlines() if "warning" in line.lower()]
+    assert len(warned) == 1 and warned[0].startswith(f"benchsens: warning: workers={workers} is above the ")
+    assert "UserWarning" not in err and "run_sweep(" not in err  # no source excerpt
+
+
 def test_an_unreachable_dask_scheduler_is_one_line(place, capsys, monkeypatch):
     import benchsens.harness.execute as execute
 
