@@ -337,7 +337,7 @@ def _message(exc: BaseException) -> str:
     lines = str(exc).splitlines()
     if len(lines) == 2 and lines[1].startswith("  - "):  # a list of one problem: one line
         return f"{lines[0]} {lines[1][4:]}"
-    return str(exc)
+    return str(exc) or type(exc).__name__
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
