@@ -88,6 +88,21 @@ def _budget_axis(ax, budgets):
     ax.set_xticklabels([str(b) for b in budgets])
 
 
+def _plain_log_labels(axis):
+    """Log-axis labels as plain numbers (0.02, 0.1, 10); on axes spanning less than 2.5
+    decades the minor ticks at 2 and 5 are labelled too (call after plotting)."""
+    ax = axis.axes
+    lo, hi = ax.get_xlim() if axis is ax.xaxis else ax.get_ylim()  # (autoscaled) limits
+    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    if lo > 0 and np.log10(hi / lo) < 2.5:
+        def minor(v, _):
+            mantissa = v / 10 ** np.floor(np.log10(v) + 1e-9)
+            return f"{v:g}" if np.isclose(mantissa, 2) or np.isclose(mantissa, 5) else ""
+        axis.set_minor_formatter(FuncFormatter(minor))
+    else:
+        axis.set_minor_formatter(NullFormatter())
+
+
 def _dodge(budgets, i, n):
     """Budgets shifted slightly per estimator on the log axis so error bars do not overlap."""
     return np.asarray(budgets, float) * 2 ** (0.25 * (i - (n - 1) / 2) / max(n - 1, 1))
@@ -184,8 +199,7 @@ def accuracy_vs_cost(trade: pd.DataFrame, style, outdir, formats):
         ax.annotate(f"{row['estimator']} @{row['budget']}", (row["total_s_median"], row["wtau_median"]),
                     xytext=(6, -10), textcoords="offset points", fontsize=7)
     ax.set_xscale("log")
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-    ax.xaxis.set_minor_formatter(NullFormatter())
+    _plain_log_labels(ax.xaxis)
     ax.set_xlabel("median seconds per cell (log scale)")
     ax.set_ylabel("median over problems of median weighted tau")
     ax.set_title("Accuracy against cost; circled: the Pareto front (points joined by budget)")
@@ -215,7 +229,7 @@ def runtime_vs_budget(df, style, outdir, formats):
                         color=s["color"], marker=s["marker"], linestyle=s["linestyle"], markersize=5,
                         linewidth=1.1, elinewidth=0.8)
         ax.set_yscale("log")
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        _plain_log_labels(ax.yaxis)
         _budget_axis(ax, budgets)
         ax.set_xlabel("budget (evaluations)")
         ax.set_ylabel(f"{title} (log scale)")
@@ -265,7 +279,7 @@ def cd_diagrams(results, style, outdir, formats):
             continue
         vs_st = r.scope == _tables.VS_ST
         n = len(r.mean_rank)
-        fig = _figure(9, 1.2 + 0.28 * n)
+        fig = _figure(9, 1.5 + 0.28 * n)
         ax = fig.subplots()
         sig = r.posthoc.copy()
         sp.critical_difference_diagram(r.mean_rank, sig, ax=ax,
@@ -275,10 +289,10 @@ def cd_diagrams(results, style, outdir, formats):
                                        label_fmt_right="({rank:.2f}) {label}")
         for text in ax.texts:  # light palette colours are unreadable as text; lines keep them
             text.set_color("0.1")
-        ax.set_title(f"Mean rank{' (importance ranked against ST)' if vs_st else ''} at budget "
-                     f"{r.budget} over {r.values.shape[0]} problems "
-                     f"(Friedman p = {_tables._p(r.pvalue)}); bars join estimators not "
-                     "significantly different (Wilcoxon, Holm, 5%)", fontsize=9, pad=28)
+        ax.set_title(f"Mean rank at budget {r.budget} over {r.values.shape[0]} problems"
+                     f"{', importance ranked against ST' if vs_st else ''} (Friedman p = "
+                     f"{_tables._p(r.pvalue)})\nbars join estimators not significantly different "
+                     "(pairwise Wilcoxon, Holm, 5%)", fontsize=9, pad=28)
         _layout(fig)
         out += _save(fig, outdir, f"critical_difference{'_vs_st' if vs_st else ''}_budget{r.budget}", formats)
     return out

@@ -25,7 +25,7 @@ td:first-child,th:first-child{text-align:left}
 figure{margin:1em 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
 .gallery{display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start}.gallery figure{margin:0}
 figcaption{font-size:.85em;color:#555}
-details{margin:.4em 0}summary{cursor:pointer;font-weight:600}
+details{margin:.4em 0}summary{cursor:pointer;font-weight:600}h4{margin:.8em 0 .2em}
 .files{font-size:.85em;color:#555}
 pre{background:#f7f7f7;padding:1em;overflow-x:auto;font-size:.8em}
 .counts span{display:inline-block;margin-right:1.5em}
@@ -101,6 +101,10 @@ def _html_tables(t: _tables.Table) -> str:
         body = _html_table(t.sections[0][1])
         n = len(t.sections[0][1])
         parts.append(f"<details{opened}><summary>table ({n} rows)</summary>{body}</details>")
+    elif len(t.sections) > 4:  # one fold for all, so the page does not become a list of folds
+        inner = "".join(f"<h4>{_E(heading)}</h4>{_html_table(frame)}" for heading, frame in t.sections)
+        names = ", ".join(h for h, _ in t.sections)
+        parts.append(f"<details{opened}><summary>{len(t.sections)} tables: {_E(names)}</summary>{inner}</details>")
     else:
         for heading, frame in t.sections:
             parts.append(f"<details{opened}><summary>{_E(heading)}</summary>{_html_table(frame)}</details>")
