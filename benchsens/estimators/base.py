@@ -86,6 +86,15 @@ class Estimate:
     ``"total"``, ``"importance"``) to a ``(lower, upper)`` pair of arrays; ``n_evals`` is
     the number of evaluations charged (a gradient costs ``gradient_cost`` of them);
     ``seconds`` is analysis time only.
+
+    Examples
+    --------
+    >>> import numpy as np, benchsens as bs
+    >>> est = bs.estimate("ishigami", "sobol", budget=1280, seed=0)
+    >>> est.target, est.n_evals, est.names
+    ('total', 1280, ['x1', 'x2', 'x3'])
+    >>> bool(np.abs(est.total - bs.get_problem("ishigami").truth.total).max() < 0.1)
+    True
     """
 
     names: list[str]
@@ -211,10 +220,38 @@ class Estimator:
              gradient_cost=None) -> Design:
         """The points to evaluate, never more than ``budget`` evaluations.
 
-        With ``gradient`` (for estimators that use one), each point also gets an exact
-        gradient charged ``gradient_cost`` evaluations (None: d, the price of finite
-        differences), so ``n`` points need ``n * (1 + gradient_cost) <= budget``;
-        ``design.info["gradient_cost"]`` records the charge (0 for oracle estimators).
+        Parameters
+        ----------
+        space : Space
+            The inputs and their distributions.
+        budget : int
+            Evaluations allowed, at least :meth:`min_budget`.
+        rng : numpy.random.Generator
+            The only source of randomness of the plan (and of a random analysis).
+        gradient : bool
+            The caller will pass the exact gradient at every design point to
+            :meth:`analyze` (ignored by estimators that use none).
+        gradient_cost : float or None
+            Evaluations one gradient is charged (None: d, the price of finite
+            differences); ``n`` points then need ``n * (1 + gradient_cost) <= budget``.
+            Oracle estimators are not charged.
+
+        Returns
+        -------
+        Design
+            ``X`` (natural units) and ``U`` (unit cube); ``info["gradient_cost"]`` records
+            the charge per gradient when one is used (0 for an oracle).
+
+        Examples
+        --------
+        >>> import numpy as np, benchsens as bs
+        >>> space = bs.Space.unit(3)
+        >>> len(bs.get_estimator("sobol").plan(space, 100, np.random.default_rng(0)))
+        80
+        >>> dgsm = bs.get_estimator("dgsm")
+        >>> design = dgsm.plan(space, 400, np.random.default_rng(0), gradient=True)
+        >>> len(design), design.info["gradient_cost"]
+        (100, 3.0)
         """
         self.validate_params()
         if not isinstance(space, Space):
@@ -241,11 +278,40 @@ class Estimator:
         return design
 
     def analyze(self, design: Design, y, gradient=None) -> Estimate:
-        """Importances from the outputs ``y`` at ``design.X`` (and the exact gradient at
-        every design point, for a design planned with ``gradient=True``).
+        """Importances from the outputs ``y`` at ``design.X``.
 
-        Outputs whose variance overflows raise a ValueError; constant outputs give the
-        estimator's convention (every importance 0) and a :class:`ConstantOutputWarning`.
+        Parameters
+        ----------
+        design : Design
+            This estimator's plan or, for ``given_data`` estimators, any i.i.d. sample
+            (``Design.from_sample``).
+        y : array of shape (n,)
+            Finite outputs at ``design.X``.
+        gradient : array of shape (n, d) or None
+            The exact gradient at every design point, for a design planned with
+            ``gradient=True``.
+
+        Returns
+        -------
+        Estimate
+            With ``target`` copied from the estimator and ``n_evals`` the evaluations
+            charged (``n (1 + gradient_cost)`` when a gradient was used).
+
+        Raises
+        ------
+        ValueError
+            Invalid options, non-finite ``y``, or outputs whose variance overflows.
+            Constant outputs give the convention (every importance 0) and a
+            :class:`ConstantOutputWarning` instead.
+
+        Examples
+        --------
+        >>> import numpy as np, benchsens as bs
+        >>> space = bs.Space.unit(2)
+        >>> X = space.sample(500, np.random.default_rng(0))
+        >>> est = bs.get_estimator("rank_s1").analyze(bs.Design.from_sample(space, X), 3 * X[:, 0])
+        >>> est.target, est.first.round(1).tolist()
+        ('first', [1.0, 0.0])
         """
         self.validate_params()
         y = np.asarray(y, dtype=float)
