@@ -63,7 +63,7 @@ def test_store_row_content(tmp_path):
     problem = bs.get_problem("toy_linear")
     np.testing.assert_array_equal(r.truth_total, problem.truth.total)
     assert r.names == ["x1", "x2", "x3"] and r.importance.shape == (3,)
-    assert r.first.shape == (3,) and r.total.shape == (3,)
+    assert r["first"].shape == (3,) and r["total"].shape == (3,)  # r.first: a Series method before pandas 3
     assert r.truth_kind == "analytic" and r.regime == "design"
     assert r.target == "first" and not r.oracle and not r.replicate
     assert sorted(df.noise) == [0.0, 0.5] and df.noise.dtype == float
