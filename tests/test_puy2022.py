@@ -13,6 +13,7 @@ import benchsens as bs
 from benchsens.harness import load_spec, run_sweep
 from benchsens.problems.families import METAFUNCTION_DISTRIBUTIONS, METAFUNCTION_LAWS
 from benchsens.reports import puy2022 as rep
+from benchsens.store import export
 from benchsens.testing import assert_truth_matches
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -148,9 +149,15 @@ def test_report_from_a_small_sweep(tmp_path):
     text = readme.read_text()
     assert "Our conclusion next to the paper's" in text and "Razavi" in text
     for name in ("measures", "best_share", "comparison"):
-        assert (tmp_path / "report" / "tables" / f"{name}.md").is_file()
-    assert (tmp_path / "report" / "figures" / "measures_boxplot.png").stat().st_size > 1000
-    comp = pd.read_csv(tmp_path / "report" / "tables" / "comparison.csv")
+        assert (tmp_path / "report" / "tables" / f"puy2022_{name}.md").is_file()
+    assert (tmp_path / "report" / "figures" / "puy2022_measures_boxplot.png").stat().st_size > 1000
+    comp = pd.read_csv(tmp_path / "report" / "tables" / "puy2022_comparison.csv")
     assert set(comp["estimator"]) == set(rep.PAPER)
-    best = pd.read_csv(tmp_path / "report" / "tables" / "best_share.csv")
+    best = pd.read_csv(tmp_path / "report" / "tables" / "puy2022_best_share.csv")
     assert best["r_savage"].sum() == pytest.approx(1.0)
+    # the CSV export gives the same tables
+    export(store, tmp_path / "mini.csv")
+    rep.build_puy2022(tmp_path / "mini.csv", tmp_path / "from_csv")
+    for name in ("measures", "best_share", "comparison"):
+        assert (tmp_path / "from_csv" / "tables" / f"puy2022_{name}.csv").read_text() == \
+            (tmp_path / "report" / "tables" / f"puy2022_{name}.csv").read_text()
