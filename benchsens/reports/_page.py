@@ -20,7 +20,7 @@ nav a{margin-right:1.2em}
 table{border-collapse:collapse;font-size:.85em;margin:.5em 0 1em}
 th,td{padding:.2em .6em;border-bottom:1px solid #e3e3e3;text-align:right;white-space:nowrap}
 th{border-bottom:2px solid #999;background:#fafafa;position:sticky;top:0}
-td:first-child,th:first-child{text-align:left}
+td.l,th.l{text-align:left}
 .scroll{overflow-x:auto;max-width:100%}
 figure{margin:1em 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
 .gallery{display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start}.gallery figure{margin:0}
@@ -85,8 +85,9 @@ _E = html.escape
 
 
 def _html_table(frame: pd.DataFrame) -> str:
-    head = "".join(f"<th>{_E(str(c))}</th>" for c in frame.columns)
-    rows = "".join("<tr>" + "".join(f"<td>{_E(str(v))}</td>" for v in row) + "</tr>"
+    left = [' class="l"' if not n else "" for n in _tables._numeric(frame)]
+    head = "".join(f"<th{a}>{_E(str(c))}</th>" for a, c in zip(left, frame.columns))
+    rows = "".join("<tr>" + "".join(f"<td{a}>{_E(str(v))}</td>" for a, v in zip(left, row)) + "</tr>"
                    for row in frame.astype(str).values.tolist())
     return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>'
 

@@ -76,6 +76,14 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-")
 
 
+def _numeric(frame: pd.DataFrame) -> list[bool]:
+    """Per column: right-align (numbers, or number-led cells like '0.91 [0.88, 0.95]')."""
+    def num(v):
+        v = str(v)
+        return v in (MISSING, "") or v[:1].isdigit() or v[:1] in "-<" and v[1:2].isdigit()
+    return [bool(frame[c].astype(str).map(num).all()) for c in frame.columns]
+
+
 def to_markdown(table: Table) -> str:
     out = [f"# {table.caption}", ""]
     if table.note:
@@ -86,7 +94,7 @@ def to_markdown(table: Table) -> str:
         cells = [[str(c).replace("|", r"\|") for c in row] for row in
                  [list(frame.columns)] + frame.astype(str).values.tolist()]
         out.append("| " + " | ".join(cells[0]) + " |")
-        out.append("|" + "|".join(":---" if i == 0 else "---:" for i in range(len(cells[0]))) + "|")
+        out.append("|" + "|".join("---:" if n else ":---" for n in _numeric(frame)) + "|")
         out += ["| " + " | ".join(r) + " |" for r in cells[1:]]
         out.append("")
     return "\n".join(out)
@@ -97,7 +105,7 @@ def to_latex(table: Table) -> str:
     for heading, frame in table.sections:
         label = f"tab:{table.name}" + (f"-{slug(heading)}" if heading else "")
         caption = table.caption + (f": {heading}" if heading else "")
-        align = "l" + "r" * (frame.shape[1] - 1)
+        align = "".join("r" if n else "l" for n in _numeric(frame))
         out += [r"\begin{table}[htbp]", r"\centering", r"\small",
                 rf"\caption{{{tex_escape(caption)}}}", rf"\label{{{label}}}",
                 rf"\begin{{tabular}}{{{align}}}", r"\toprule",
@@ -171,6 +179,22 @@ def accuracy(df: pd.DataFrame, scores) -> Table:
 
 
 # -- sample efficiency -----------------------------------------------------------------------
+def scored_pairs(df: pd.DataFrame, col: str) -> set:
+    """(problem, estimator) pairs on which score ``col`` counts, failed cells as misses: the
+    problem has a truth (some cell has the score or the ST-ranked one), the estimator gives
+    that score at all (every estimator has a rank score; value errors need estimates), and
+    its ok cells on the problem are not all without it (no truth for its target there)."""
+    ok = df["status"] == "ok"
+    truth = df.groupby("problem_label")[col].count() + df.groupby("problem_label")["weighted_tau_total"].count()
+    gives = df.groupby("estimator_label")[col].count()
+    eligible = set(gives.index) if col.startswith(("weighted_tau", "spearman")) else set(gives[gives > 0].index)
+    defined = df[ok].groupby(["problem_label", "estimator_label"])[col].count()
+    undefined = set(defined[defined == 0].index)
+    pairs = df[["problem_label", "estimator_label"]].drop_duplicates().itertuples(index=False, name=None)
+    return {(p, e) for p, e in pairs
+            if truth.get(p, 0) > 0 and e in eligible and (p, e) not in undefined}
+
+
 def _hits(values: pd.Series, how: str, level: float) -> pd.Series:
     return values >= level if how == "ge" else values <= level
 
@@ -181,13 +205,13 @@ def efficiency(df: pd.DataFrame) -> Table:
     rows = []
     cells = df.groupby(keys, sort=True).size()
     for label, col, how, level in TARGETS:
-        defined = df[df["status"] == "ok"].groupby(["problem_label", "estimator_label"])[col].count() > 0
+        defined = scored_pairs(df, col)
         hit = (df["status"] == "ok") & _hits(df[col], how, level)
         hits = hit.groupby([df[k] for k in keys], sort=True).sum()
         frame = pd.DataFrame({"cells": cells, "hits": hits}).reset_index()
         for (problem, est), part in frame.groupby(["problem_label", "estimator_label"], sort=True):
             row = {"problem": problem, "estimator": est, "target": label}
-            if not defined.get((problem, est), False):
+            if (problem, est) not in defined:
                 row.update(budget=np.nan, seeds_hit=np.nan, seeds=np.nan, defined=False)
             else:
                 reached = part[2 * part["hits"] >= part["cells"]]
@@ -210,12 +234,14 @@ def efficiency(df: pd.DataFrame) -> Table:
     wide = raw.pivot(index=["problem", "estimator"], columns="target", values="shown")
     wide = wide[[t[0] for t in TARGETS]].reset_index()
     sections = [(p, part.drop(columns="problem").reset_index(drop=True))
-                for p, part in wide.groupby("problem", sort=True)]
+                for p, part in wide.groupby("problem", sort=True)
+                if not (part.drop(columns=["problem", "estimator"]) == "n/a").all(axis=None)]
     raw = raw.drop(columns="shown")
     note = ("Smallest budget at which at least half of the seeds reach the target, with "
             "(seeds reaching it / seeds run) at that budget; failed, timed-out and skipped cells "
             "count as not reaching it. 'not reached' gives the best budget's share instead. "
-            "n/a: the estimator gives no value for that score (e.g. no ST estimate).")
+            "n/a: the target does not apply (no ST estimate, or no truth for the estimator's "
+            "target on this problem).")
     return Table("efficiency", "Sample efficiency: smallest budget reaching each target",
                  sections, raw, note)
 
@@ -223,10 +249,8 @@ def efficiency(df: pd.DataFrame) -> Table:
 def first_hits(df: pd.DataFrame, col: str, how: str, levels) -> pd.DataFrame:
     """Runs (problem, seed) x targets of each estimator with the first budget at which the
     target was reached (inf when never): the data of the data profiles. Problems where the
-    score is undefined for an estimator (no ok cell has it) are left out for that estimator."""
-    ok = df["status"] == "ok"
-    defined = df[ok].groupby(["problem_label", "estimator_label"])[col].count()
-    defined = defined[defined > 0].index
+    score does not count for an estimator (see :func:`scored_pairs`) are left out for it."""
+    defined = list(scored_pairs(df, col))
     runs = df.set_index(["problem_label", "estimator_label"])
     runs = runs[runs.index.isin(defined)].reset_index()
     out = []
@@ -376,6 +400,7 @@ def ranking_tables(results: list[Ranking]) -> tuple[Table, Table, Table]:
     for scope in dict.fromkeys(ranks["scope"]):
         part = ranks[ranks["scope"] == scope]
         wide = part.pivot(index="estimator", columns="budget", values="mean_rank")
+        wide = wide.sort_values(list(wide.columns[::-1]), kind="stable", na_position="last")
         show = pd.DataFrame({"estimator": wide.index})
         for b in wide.columns:
             show[f"budget {b}"] = [_num(v, 2) for v in wide[b]]
@@ -383,8 +408,7 @@ def ranking_tables(results: list[Ranking]) -> tuple[Table, Table, Table]:
         footer = {"estimator": "Friedman p (problems)"}
         for b in wide.columns:
             footer[f"budget {b}"] = f"{_p(t.loc[b, 'friedman_p'])} ({t.loc[b, 'problems']})"
-        show = pd.concat([show.sort_values(show.columns[-1], kind="stable"),
-                          pd.DataFrame([footer])], ignore_index=True)
+        show = pd.concat([show, pd.DataFrame([footer])], ignore_index=True)
         sections.append((scope, show))
     rank_table = Table("ranking", "Mean rank of the estimators across problems (1 = best)",
                        sections, ranks,

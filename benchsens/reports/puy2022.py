@@ -64,6 +64,7 @@ PAPER = {
     "Saltelli": ("behind", "behind"),
     "Sobol'": ("behind (preprint v1 only)", "behind (preprint v1 only)"),
     VARS_RG: ("not in the paper", "not in the paper"),
+    "Homma & Saltelli (centred)": ("not in the paper", "not in the paper"),
 }
 
 
@@ -259,6 +260,7 @@ def _figures(m: pd.DataFrame, best: pd.DataFrame, out: Path) -> list[str]:
         long["measure"] = long["measure"].map(lambda c: MEASURES[c][0])
         fig, ax = plt.subplots(figsize=(9, 5))
         sns.barplot(data=long, y="estimator", x="share", hue="measure", order=order, ax=ax)
+        ax.legend(loc="lower right", fontsize=8)
         ax.set_xlabel("share of scenarios in which the estimator is best")
         ax.set_ylabel("")
         fig.tight_layout()
@@ -318,7 +320,9 @@ _DIFFERENCES = """\
   quasi-random) per row, raising N_t to 2(4k + 1); a benchsens suite crosses problems with a
   budget grid (100-1000) and both samplings, skipping budgets below an estimator's minimum;
   measures are compared on complete scenarios only. Outputs are not centred
-  (`convention = "sensobol"`), as in sensobol and the paper.
+  (`convention = "sensobol"`), as in sensobol and the paper; "Homma & Saltelli (centred)"
+  runs the same formula on centred outputs: Homma & Saltelli, Sobol' and Saltelli carry the
+  squared output mean f0^2 (or f0 times a difference) as noise, which centring removes.
 * **Inputs.** Laws as in the paper, the normal truncated to [0, 1] as the paper states (its
   code used an untruncated `qnorm`, under which the inverse shape has infinite variance);
   10% dummy inputs (the paper's no-effect shape is 1 of 10); benchsens' metafunction (step at
