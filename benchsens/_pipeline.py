@@ -116,7 +116,8 @@ def _trace(problem: Problem, budget: int, sampler_name: str, rng, noise_rng):
     optimiser sees the space's own distribution), finite ones by level index."""
     import optuna
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    from .estimators.optuna import _quiet
+
     seed = int(rng.integers(2**31))
     sampler = {"tpe": lambda: optuna.samplers.TPESampler(seed=seed),
                "random": lambda: optuna.samplers.RandomSampler(seed=seed),
@@ -141,8 +142,9 @@ def _trace(problem: Problem, budget: int, sampler_name: str, rng, noise_rng):
         X[trial.number], y[trial.number] = x, value
         return value if math.isfinite(value) else float("inf")
 
-    study = optuna.create_study(direction="minimize", sampler=sampler)
-    study.optimize(objective, n_trials=budget)
+    with _quiet(optuna):  # Optuna's global verbosity is restored afterwards
+        study = optuna.create_study(direction="minimize", sampler=sampler)
+        study.optimize(objective, n_trials=budget)
     return Design.from_sample(space, X, regime=f"trace:{sampler_name}"), y, eval_seconds
 
 

@@ -171,6 +171,9 @@ class _Finite(Distribution):
                     f"for weights={weights.tolist()}"
                 )
             weights = weights / weights.sum()
+        levels.flags.writeable = False  # shared by cached problems: never edited in place
+        weights = np.array(weights)
+        weights.flags.writeable = False
         self.levels = levels
         self.weights = weights
         self._edges = np.concatenate([[0.0], np.cumsum(weights)])

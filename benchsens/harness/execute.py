@@ -244,7 +244,7 @@ def run_dask(cells: list, dask, timeout: float, on_result: Callable[[dict], None
     try:
         from distributed import Client, as_completed
     except ImportError:
-        raise RuntimeError("--dask needs dask.distributed: pip install 'benchsens[dask]'") from None
+        raise ImportError("--dask needs dask.distributed: pip install 'benchsens[dask]'") from None
     own = not isinstance(dask, Client)
     try:
         client = Client(dask, timeout=DASK_CONNECT_TIMEOUT) if own else dask
