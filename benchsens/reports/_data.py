@@ -39,8 +39,10 @@ WORST_TAU = -1.0
 def _read_any(source: Path) -> tuple[pd.DataFrame, list[dict]]:
     """Raw cells table and the recorded sweep specs (only a SQLite store keeps those)."""
     name = source.name.lower()
-    if name.endswith((".csv", ".csv.gz", ".csv.bz2", ".csv.xz", ".csv.zst")):
-        return pd.read_csv(source, keep_default_na=True), []
+    if name.endswith((".csv", ".csv.gz")):
+        with open(source, "rb") as fh:  # by content: a plain CSV may carry a .gz name
+            gzipped = fh.read(2) == b"\x1f\x8b"
+        return pd.read_csv(source, compression="gzip" if gzipped else None), []
     if name.endswith(".parquet"):
         return pd.read_parquet(source), []
     df = load_results(source, decode=False)
