@@ -321,14 +321,34 @@ _DIFFERENCES = """\
   budget grid (100-1000) and both samplings, skipping budgets below an estimator's minimum;
   measures are compared on complete scenarios only. Outputs are not centred
   (`convention = "sensobol"`), as in sensobol and the paper; "Homma & Saltelli (centred)"
-  runs the same formula on centred outputs: Homma & Saltelli, Sobol' and Saltelli carry the
-  squared output mean f0^2 (or f0 times a difference) as noise, which centring removes.
+  is a control: the same formula on centred outputs.
 * **Inputs.** Laws as in the paper, the normal truncated to [0, 1] as the paper states (its
   code used an untruncated `qnorm`, under which the inverse shape has infinite variance);
   10% dummy inputs (the paper's no-effect shape is 1 of 10); benchsens' metafunction (step at
   a random break in [0.2, 0.8] instead of 0.5).
 * **Ranking measure.** The paper picks Kendall tau or the Savage-score correlation per row
   (delta); we report both, and judge "top" by the Savage-score correlation.
+
+## Why estimators differ (mechanisms; read them against the tables above)
+
+* **Homma & Saltelli, Saltelli, Sobol'** estimate ST as one minus, or as a product of raw
+  outputs over, quantities whose sampling error is of the order of V / sqrt(N) whatever the
+  index, while Jansen's mean of squared differences has an error that shrinks with the index
+  itself (Saltelli et al. 2010, Comput. Phys. Commun. 181:259, sec. 4). With the few base
+  rows a budget of 100-1000 runs leaves at d up to 99, the small indices, most of a
+  metafunction's, drown. The centred control tells how much of that is the output offset
+  (f0) rather than the form of the estimator.
+* **Janon/Monod and Glen & Isaacs** take the mean and variance from the pair (f(A), f(A_B))
+  itself, so their error, like Jansen's, shrinks with the index; in sensobol's form Glen &
+  Isaacs is 1 - Pearson correlation of that pair, close to Janon/Monod. Where our verdict on
+  Glen & Isaacs differs from the paper's, the paper's A/AB design with base samples of about
+  8 rows at large k, and its truth estimated by Jansen, are candidate causes we have not
+  isolated.
+* **Azzini & Rosati** needs 2k + 2 blocks, so at a fixed budget its base sample is half of
+  Jansen's; its ratio of sums over the same four runs cancels part of the noise (Azzini et
+  al. 2021), which the halved sample has to pay for.
+* **VARS** needs only 1 + k(1/h - 1) runs per star and ranks well; its values are biased by
+  O(h) and, as the paper ran it, divided by the variance of a handful of star centres.
 """
 
 
