@@ -23,8 +23,8 @@ Int. J. Uncertain. Quantif. 12(2)):
 * ``"sobol"``: ``mean(fA (fA - fAB_i)) / V`` (Sobol' 2001, Math. Comput. Simul. 55:271;
   Sobol' et al. 2007, Reliab. Eng. Syst. Saf. 92:957);
 * ``"janon"``: ``1 - (mean(fA fAB_i) - m_i^2) / (mean((fA^2 + fAB_i^2)/2) - m_i^2)`` with
-  ``m_i = mean((fA + fAB_i)/2)`` (Janon et al. 2014; Monod et al. 2006, Bull. Math. Biol.
-  68:1411): mean and variance from the pair itself;
+  ``m_i = mean((fA + fAB_i)/2)`` (Janon et al. 2014; Monod, Naud & Makowski 2006, in
+  Working with Dynamic Crop Models, Elsevier, 55-100): mean and variance from the pair itself;
 * ``"glen"``: ``1 - corr(fA, fAB_i)``, the Pearson correlation (Glen & Isaacs 2012,
   Environ. Model. Softw. 37:157, without their spurious-correlation corrections, as sensobol);
 * ``"saltelli"``: ``1 - (mean(fB fBA_i) - f0^2) / V`` (Saltelli et al. 2008, Global

@@ -430,7 +430,7 @@ def _metafunction_model(d, seed, k2, k3, dummy_fraction, distribution="uniform")
 @register_problem("metafunction", tags=("family",))
 def metafunction(d: int = 10, seed: int = 0, k2: float = 0.5, k3: float = 0.2,
                  dummy_fraction: float = 0.2, distribution: str = "uniform") -> Problem:
-    """Random metafunction on [0, 1]^d (Becker 2020, Reliab. Eng. Syst. Saf. 203:107045;
+    """Random metafunction on [0, 1]^d (Becker 2020, Reliab. Eng. Syst. Saf. 204:107189;
     Puy et al. 2022, J. Stat. Softw. 102(5), ``sensobol::metafunction``).
 
     Each input i gets a random shape g_i (linear, quadratic, cubic, exponential,

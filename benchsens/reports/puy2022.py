@@ -9,7 +9,7 @@ estimate) and ``truth_total`` (the metafunction's exact ST):
 
 * ranking (factor prioritisation): ``r``, the Pearson correlation of the Savage scores of
   the estimated and the true indices (Savage scores weigh the top ranks most; Iman &
-  Conover 1987, Commun. Stat. Theory Methods 16:2351), and Kendall's tau-b, the paper's other
+  Conover 1987, Technometrics 29:351), and Kendall's tau-b, the paper's other
   ranking measure (its parameter delta picks one of the two per row; we report both);
 * value error (approaching the true indices): ``MAE``, the mean absolute error over inputs.
 
@@ -334,7 +334,7 @@ _DIFFERENCES = """\
 * **Homma & Saltelli, Saltelli, Sobol'** estimate ST as one minus, or as a product of raw
   outputs over, quantities whose sampling error is of the order of V / sqrt(N) whatever the
   index, while Jansen's mean of squared differences has an error that shrinks with the index
-  itself (Saltelli et al. 2010, Comput. Phys. Commun. 181:259, sec. 4). With the few base
+  itself (Saltelli et al. 2010, Comput. Phys. Commun. 181:259). With the few base
   rows a budget of 100-1000 runs leaves at d up to 99, the small indices, most of a
   metafunction's, drown. The centred control tells how much of that is the output offset
   (f0) rather than the form of the estimator.
