@@ -165,6 +165,22 @@ def test_sample_efficiency_matches_a_direct_count(report, cells):
     assert not table.loc[("p_lin", "e_first", "MAE ST<=0.05"), "defined"]
 
 
+def test_data_profile_runs_count_failures_as_misses_and_skip_undefined_scores(store):
+    from benchsens.reports import _tables
+
+    df, _ = load_cells(store)
+    hits = _tables.first_hits(df, "weighted_tau", "ge", [0.5]).set_index(
+        ["estimator_label", "problem_label", "seed"])["first"]
+    cells = bs.load_results(store)
+    for (p, e, s), part in cells.groupby(["problem", "estimator", "seed"]):
+        label = e + " [oracle]" if ESTIMATORS[e][1] else e
+        if p == "p_none" or (e == "e_marg" and p == "p_lin"):  # no truth: not a run
+            assert (label, p, s) not in hits.index
+            continue
+        reached = part[(part.status == "ok") & (part.weighted_tau >= 0.5)].budget
+        assert hits[(label, p, s)] == (reached.min() if len(reached) else np.inf)
+
+
 def _direct_matrix(cells, budget, problems, col="weighted_tau"):
     """Problems x estimators of median wtau over seeds, a failed cell counting as -1."""
     at = cells[(cells.budget == budget) & cells.problem.isin(problems)]

@@ -162,17 +162,25 @@ def load_cells(source) -> tuple[pd.DataFrame, dict]:
 
 
 def _git_commit() -> str | None:
-    here = Path(__file__).resolve().parent
+    """The commit of the source tree benchsens runs from (``-dirty`` when files of the
+    package differ from it); None when benchsens is not running from a git checkout."""
+    here = Path(__file__).resolve()
+    package = here.parents[1]
+
+    def git(*args):
+        out = subprocess.run(["git", "-C", str(package), *args], capture_output=True, text=True, timeout=10)
+        return out.stdout.strip() if out.returncode == 0 else None
+
     try:
-        out = subprocess.run(["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True,
-                             text=True, timeout=10)
-        if out.returncode != 0:
+        top = git("rev-parse", "--show-toplevel")
+        # an installed copy may sit inside some other repository: it must be this file's tree
+        if top is None or (Path(top) / "benchsens" / "reports" / here.name).resolve() != here:
             return None
-        dirty = subprocess.run(["git", "-C", str(here), "status", "--porcelain", "--", "."],
-                               capture_output=True, text=True, timeout=10).stdout.strip()
-        return out.stdout.strip() + ("-dirty" if dirty else "")
+        commit = git("rev-parse", "HEAD")
+        dirty = git("status", "--porcelain", "--", ".")
     except (OSError, subprocess.SubprocessError):
         return None
+    return None if commit is None else commit + ("-dirty" if dirty else "")
 
 
 def _version(dist: str) -> str | None:
