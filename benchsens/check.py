@@ -504,6 +504,8 @@ def run_check(suite: str = "ci", baseline="results/ci-baseline.csv", update: boo
         kept = old[~old["estimator"].isin(run_names)] if old is not None and estimators else None
         frame = current if kept is None else pd.concat([kept, current], ignore_index=True)
         write_baseline(path, frame)
+        if cmp is not None and not set(cmp.rows["status"]) <= {"identical"}:
+            print(format_markdown(cmp, title) if format == "markdown" else format_text(cmp, title), file=out)
         print(_update_message(cmp, path, len(frame)) + note, file=out)
         return 0
     cmp = compare(base, current)

@@ -290,3 +290,22 @@ def test_unchanged_tree_passes_five_runs_in_a_row(tmp_path):
             status = check.run_check(suite=str(tmp_path / "tiny.toml"), baseline=tmp_path / "b.csv",
                                      workers=1, out=fh)
         assert status == 0 and "1 identical" in path.read_text()
+
+
+def test_update_says_what_changed_and_then_the_check_is_identical(tmp_path):
+    (tmp_path / "tiny.toml").write_text(TINY.replace("seeds = 10", "seeds = 2"))
+    suite, path = str(tmp_path / "tiny.toml"), tmp_path / "b.csv"
+    with open(os.devnull, "w") as null:
+        assert check.run_check(suite=suite, baseline=path, update=True, workers=1, out=null) == 0
+    edited = pd.read_csv(path)
+    edited.loc[edited["problem"] == "sobol_g", "weighted_tau"] += 0.25  # a baseline the code no longer matches
+    edited.to_csv(path, index=False)
+    report = tmp_path / "update.txt"
+    with open(report, "w") as fh:
+        assert check.run_check(suite=suite, baseline=path, update=True, workers=1, out=fh) == 0
+    text = report.read_text()
+    assert "changed, same version" in text and "sobol_g" in text
+    assert "updated baseline" in text and "1 changed, same version" in text and "1 identical" in text
+    with open(report, "w") as fh:
+        assert check.run_check(suite=suite, baseline=path, workers=1, out=fh) == 0
+    assert "2 rows identical" in report.read_text()
