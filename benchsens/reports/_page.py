@@ -176,6 +176,8 @@ def write_pages(out, tables: dict, figures: dict, prov: dict, df: pd.DataFrame):
             t = tables[name]
             md += [f"- {t.caption}: [Markdown](tables/{t.name}.md), [LaTeX](tables/{t.name}.tex), "
                    f"[CSV](tables/{t.name}.csv)"]
+        if key == "ranking":  # the headline table, inline
+            md += ["", _tables.to_markdown(tables["ranking"]).replace("\n## ", "\n### ").split("\n", 1)[1]]
         md.append("")
     prov_text = json.dumps(prov, indent=2, sort_keys=True)
     body += ['<h2 id="provenance">Provenance</h2>',

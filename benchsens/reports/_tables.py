@@ -369,7 +369,8 @@ def rankings(df: pd.DataFrame) -> list[Ranking]:
     if "tags" in df:
         for tag in sorted({t for ts in df["tags"] for t in ts}):
             scopes.append((f"tag {tag}", df[df["tags"].map(lambda ts, t=tag: t in ts)], "weighted_tau"))
-    scopes.append((VS_ST, df, "weighted_tau_total"))
+    if df["weighted_tau_total"].notna().any():  # stores from before issue 9 lack it
+        scopes.append((VS_ST, df, "weighted_tau_total"))
     return [rank_scope(part, scope, int(b), col) for scope, part, col in scopes
             for b in sorted(part["budget"].unique())]
 
