@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..store import STATUSES, load_results
+from ..store import STATUSES, _connect_ro, load_results
 
 #: Packages whose versions go into provenance.json (the run's own versions are in the store).
 PACKAGES = ("benchsens", "numpy", "scipy", "scikit-learn", "SALib", "optuna", "pandas",
@@ -46,7 +46,7 @@ def _read_any(source: Path) -> tuple[pd.DataFrame, list[dict]]:
     if name.endswith(".parquet"):
         return pd.read_parquet(source), []
     df = load_results(source, decode=False)
-    db = sqlite3.connect(f"file:{source.resolve()}?mode=ro", uri=True)
+    db = _connect_ro(source)  # the store's own reader (read-only media, WAL clean-up)
     try:
         specs = [{"name": n, "spec": json.loads(s)} for n, s in
                  db.execute("SELECT name, spec FROM sweeps ORDER BY id")]
