@@ -95,13 +95,16 @@ def test_declared_entries_import_their_module_only_when_built():
 
 
 def test_import_and_listing_load_no_heavy_dependency():
-    """Names and metadata (and the CLI's parser) come without SALib, scikit-learn, Optuna
-    or pandas; building an estimator loads only its own back end."""
+    """Names and metadata (and the CLI's parser and listings) come without SALib,
+    scikit-learn, Optuna or pandas; building an estimator loads only its own back end."""
     code = textwrap.dedent("""
-        import sys
+        import contextlib, io, sys
         import benchsens as bs
-        from benchsens.cli import build_parser
+        from benchsens.cli import build_parser, main
         build_parser()
+        with contextlib.redirect_stdout(io.StringIO()):
+            main(["estimators"])
+            main(["problems"])
         names = bs.list_problems() + bs.list_estimators(given_data=True)
         meta = [bs.registry.ESTIMATORS.metadata(n) for n in bs.list_estimators()]
         bs.get_problem("ishigami")
