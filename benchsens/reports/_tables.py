@@ -61,12 +61,13 @@ def _p(p) -> str:
 _TEX = {"&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}",
         "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "\\": r"\textbackslash{}",
         "<": r"\textless{}", ">": r"\textgreater{}"}
-_TEX_WORDS = (("wtau", r"$\tau_w$"), ("rho", r"$\rho$"), ("chi2", r"$\chi^2$"))
+#: ``\ensuremath`` rather than ``$...$``: two neighbours would make ``$$`` (display math).
+_TEX_WORDS = (("wtau", r"\ensuremath{\tau_w}"), ("rho", r"\ensuremath{\rho}"), ("chi2", r"\ensuremath{\chi^2}"))
 
 
 def tex_escape(text: str) -> str:
     text = "".join(_TEX.get(c, c) for c in str(text))
-    text = text.replace(r"\textgreater{}=", r"$\geq$").replace(r"\textless{}=", r"$\leq$")
+    text = text.replace(r"\textgreater{}=", r"\ensuremath{\geq}").replace(r"\textless{}=", r"\ensuremath{\leq}")
     for word, tex in _TEX_WORDS:
         text = re.sub(rf"\b{word}\b", lambda m, t=tex: t, text)
     return text
@@ -100,19 +101,30 @@ def to_markdown(table: Table) -> str:
     return "\n".join(out)
 
 
+#: Sections longer than this become a ``longtable`` (breaks across pages) instead of a float.
+LONG = 40
+
+
 def to_latex(table: Table) -> str:
-    out = [f"% {table.caption}. Needs \\usepackage{{booktabs}}.", ""]
+    out = [f"% {table.caption}. Needs \\usepackage{{booktabs}} (and longtable for long ones).", ""]
     for heading, frame in table.sections:
         label = f"tab:{table.name}" + (f"-{slug(heading)}" if heading else "")
         caption = table.caption + (f": {heading}" if heading else "")
         align = "".join("r" if n else "l" for n in _numeric(frame))
-        out += [r"\begin{table}[htbp]", r"\centering", r"\small",
-                rf"\caption{{{tex_escape(caption)}}}", rf"\label{{{label}}}",
-                rf"\begin{{tabular}}{{{align}}}", r"\toprule",
-                " & ".join(tex_escape(c) for c in frame.columns) + r" \\", r"\midrule"]
-        out += [" & ".join("--" if c == MISSING else tex_escape(c) for c in row) + r" \\"
+        head = " & ".join(tex_escape(c) for c in frame.columns) + r" \\"
+        rows = [" & ".join("--" if c == MISSING else tex_escape(c) for c in row) + r" \\"
                 for row in frame.astype(str).values.tolist()]
-        out += [r"\bottomrule", r"\end{tabular}", r"\end{table}", ""]
+        if len(frame) > LONG:
+            out += [rf"\begin{{longtable}}{{{align}}}",
+                    rf"\caption{{{tex_escape(caption)}}}\label{{{label}}} \\",
+                    r"\toprule", head, r"\midrule", r"\endfirsthead",
+                    r"\toprule", head, r"\midrule", r"\endhead",
+                    r"\bottomrule", r"\endfoot", *rows, r"\end{longtable}", ""]
+        else:
+            out += [r"\begin{table}[htbp]", r"\centering", r"\small",
+                    rf"\caption{{{tex_escape(caption)}}}", rf"\label{{{label}}}",
+                    rf"\begin{{tabular}}{{{align}}}", r"\toprule", head, r"\midrule", *rows,
+                    r"\bottomrule", r"\end{tabular}", r"\end{table}", ""]
     return "\n".join(out)
 
 
