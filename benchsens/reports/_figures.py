@@ -48,13 +48,15 @@ def _save(fig, outdir, name, formats, dpi=90, quantize=True) -> list[str]:
     for fmt in formats:
         path = outdir / f"{name}.{fmt}"
         meta = {"CreationDate": None} if fmt == "pdf" else {"Software": None} if fmt == "png" else None
-        if fmt == "png" and quantize:
+        if fmt == "png":  # re-encoded by Pillow: optimised, and quantised unless told not to
             buf = io.BytesIO()
             fig.savefig(buf, format="png", dpi=dpi, metadata=meta)
             buf.seek(0)
             with Image.open(buf) as img:
-                img.convert("RGB").quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE) \
-                    .save(path, optimize=True)
+                img = img.convert("RGB")
+                if quantize:
+                    img = img.quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+                img.save(path, optimize=True)
         else:
             fig.savefig(path, dpi=dpi, metadata=meta)
         files.append(path.name)
