@@ -102,7 +102,8 @@ def _table(report, name):
 
 
 def test_every_table_in_three_formats_and_every_figure(report):
-    for name in ("accuracy", "efficiency", "cost", "failures", "tradeoff", "ranking", "friedman", "posthoc"):
+    for name in ("accuracy", "winners", "efficiency", "cost", "failures", "tradeoff", "ranking",
+                 "friedman", "posthoc"):
         for ext in ("md", "tex", "csv"):
             assert (report / "tables" / f"{name}.{ext}").stat().st_size > 0
         tex = (report / "tables" / f"{name}.tex").read_text()
@@ -135,6 +136,17 @@ def test_accuracy_table_matches_load_results(report, cells):
     md = (report / "tables" / "accuracy.md").read_text()
     med = table.loc[("p_lin", "e_total", 64), "weighted_tau_median"]
     assert f"{med:.3f} [" in md and "e_grad [oracle]" in md
+
+
+def test_winners_are_the_best_medians_without_oracles(report, cells):
+    table = _table(report, "winners").set_index(["problem", "budget"])
+    for (p, b), part in cells[cells.problem != "p_none"].groupby(["problem", "budget"]):
+        part = part[(part.estimator != "e_grad") & (part.status != "skipped")]  # e_grad: oracle
+        if p == "p_lin":
+            part = part[part.estimator != "e_marg"]  # no truth for its target there
+        med = part.weighted_tau.where(part.status == "ok", -1.0).groupby(part.estimator).median()
+        assert table.loc[(p, b), "best"] == ", ".join(sorted(med.index[med == med.max()]))
+        np.testing.assert_allclose(table.loc[(p, b), "median_wtau"], med.max())
 
 
 def test_cost_counts_every_status(report, cells):
@@ -243,7 +255,7 @@ def test_two_builds_identical_and_the_csv_export_gives_the_same_report(report, s
     df.to_csv(csv, index=False)
     tagged = tmp_path / "tagged"
     build_report(csv, tagged, figure_formats=("png",))
-    for name in ("accuracy", "efficiency", "cost", "failures", "tradeoff"):
+    for name in ("accuracy", "winners", "efficiency", "cost", "failures", "tradeoff"):
         assert (tagged / "tables" / f"{name}.csv").read_bytes() == \
             (report / "tables" / f"{name}.csv").read_bytes(), name
     ranks = _table(tagged, "ranking")

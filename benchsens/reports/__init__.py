@@ -51,7 +51,7 @@ def build_report(store, out, figure_formats=FIGURE_FORMATS) -> Path:
     rank_t, test_t, post_t = _tables.ranking_tables(results)
     trade = _tables.tradeoff(df)
     tables = {t.name: t for t in (
-        _tables.accuracy(df, _data.SCORES), _tables.efficiency(df), _tables.cost(df),
+        _tables.accuracy(df, _data.SCORES), _tables.winners(df), _tables.efficiency(df), _tables.cost(df),
         _tables.failures(df), trade, rank_t, test_t, post_t)}
     for t in tables.values():
         for ext, writer in (("md", _tables.to_markdown), ("tex", _tables.to_latex), ("csv", _tables.to_csv)):

@@ -75,12 +75,12 @@ _HOWTO = {
 }
 
 _SECTIONS = (
-    ("accuracy", "Accuracy", ["accuracy_vs_budget", "heatmaps"], ["accuracy"]),
+    ("accuracy", "Accuracy", ["accuracy_vs_budget", "heatmaps"], ["winners", "accuracy"]),
     ("efficiency", "Sample efficiency", ["data_profiles"], ["efficiency"]),
     ("cost", "Cost", ["runtime_vs_budget", "accuracy_vs_cost"], ["cost", "tradeoff", "failures"]),
     ("ranking", "Ranking", ["critical_difference"], ["ranking", "friedman", "posthoc"]),
 )
-_OPEN = {"cost", "tradeoff", "ranking", "friedman"}  # tables shown expanded
+_OPEN = {"winners", "cost", "tradeoff", "ranking", "friedman"}  # tables shown expanded
 _E = html.escape
 
 

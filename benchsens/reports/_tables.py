@@ -190,6 +190,33 @@ def accuracy(df: pd.DataFrame, scores) -> Table:
     return Table("accuracy", "Accuracy per problem, estimator and budget", sections, raw, note)
 
 
+def winners(df: pd.DataFrame) -> Table:
+    """Per problem and budget, the estimator(s) with the highest median target-matched wtau
+    over seeds (failed, timed-out cells as -1; oracles left out, they are not comparable)."""
+    pairs = scored_pairs(df, "weighted_tau")
+    keep = [(p, e) in pairs and not e.endswith("[oracle]") and s != "skipped"
+            for p, e, s in zip(df["problem_label"], df["estimator_label"], df["status"])]
+    part = df[keep]
+    value = part["weighted_tau"].where(part["status"] == "ok", WORST_TAU)
+    med = value.groupby([part["problem_label"], part["budget"], part["estimator_label"]]).median()
+    rows = []
+    for (problem, budget), m in med.groupby(level=[0, 1], sort=True):
+        m = m.droplevel([0, 1])
+        best = m.max()
+        top = sorted(m.index[np.isclose(m, best, rtol=0, atol=1e-9)])
+        rows.append({"problem": problem, "budget": int(budget), "best": ", ".join(top),
+                     "median_wtau": float(best), "estimators": int(m.size)})
+    raw = pd.DataFrame(rows, columns=["problem", "budget", "best", "median_wtau", "estimators"])
+    show = pd.DataFrame({"problem": raw["problem"], "budget": raw["budget"].astype(str),
+                         "best (highest median wtau)": raw["best"],
+                         "median wtau": [_num(v) for v in raw["median_wtau"]],
+                         "of": raw["estimators"].astype(str)})
+    return Table("winners", "Best estimator per problem and budget", [(None, show)], raw,
+                 "The estimator(s) with the highest median target-matched wtau over seeds "
+                 "(ties listed together; failed or timed-out cells count as -1; oracle "
+                 "estimators left out), among the number of estimators in 'of'.")
+
+
 # -- sample efficiency -----------------------------------------------------------------------
 def scored_pairs(df: pd.DataFrame, col: str) -> set:
     """(problem, estimator) pairs on which score ``col`` counts, failed cells as misses: the
