@@ -61,13 +61,15 @@ def build_report(store, out, figure_formats=FIGURE_FORMATS) -> Path:
     today = datetime.datetime.now(datetime.timezone.utc).date().isoformat()
     prov = _data.provenance(df, facts, today)
     (out / "provenance.json").write_text(json.dumps(prov, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    extra = []  # (title, file) of further sections, linked from index.html
     if "sweep" in df and (df["sweep"] == "puy2022").any():  # the published-benchmark section
         import warnings
 
         from .puy2022 import build_puy2022
 
         try:
-            build_puy2022(store, out)  # README.md, tables/puy2022_*, figures/puy2022_*
+            readme = build_puy2022(store, out)  # README.md, tables/puy2022_*, figures/puy2022_*
+            extra.append(("Puy et al. (2022) total-order estimator comparison", readme.name))
         except ValueError as exc:  # e.g. a partial sweep: no scenario every estimator finished
             warnings.warn(f"puy2022 section left out: {exc}", stacklevel=2)
-    return write_pages(out, tables, figures, prov, df)
+    return write_pages(out, tables, figures, prov, df, extra)

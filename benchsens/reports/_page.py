@@ -134,7 +134,9 @@ def _estimators(df: pd.DataFrame) -> pd.DataFrame:
                          "ok": g["status"].apply(lambda s: int((s == "ok").sum())).to_numpy().astype(str)})
 
 
-def write_pages(out, tables: dict, figures: dict, prov: dict, df: pd.DataFrame):
+def write_pages(out, tables: dict, figures: dict, prov: dict, df: pd.DataFrame, extra=()):
+    """Write index.html and report.md; ``extra`` lists (title, file) of further sections
+    written into ``out`` by other report builders, linked before the provenance."""
     suites = ", ".join(s["name"] for s in prov["suite"]) or "(unnamed)"
     counts = prov["counts"]
     tags = ("Problem tags come from the store." if prov["problem_tags"] else
@@ -179,6 +181,10 @@ def write_pages(out, tables: dict, figures: dict, prov: dict, df: pd.DataFrame):
         if key == "ranking":  # the headline table, inline
             md += ["", _tables.to_markdown(tables["ranking"]).replace("\n## ", "\n### ").split("\n", 1)[1]]
         md.append("")
+    if extra:
+        body.append('<h2 id="more">More sections</h2><ul>'
+                    + "".join(f'<li><a href="{_E(f)}">{_E(t)}</a></li>' for t, f in extra) + "</ul>")
+        md += ["## More sections", ""] + [f"- [{t}]({f})" for t, f in extra] + [""]
     prov_text = json.dumps(prov, indent=2, sort_keys=True)
     body += ['<h2 id="provenance">Provenance</h2>',
              '<p>What this report was built from and with (also in '
