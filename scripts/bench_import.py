@@ -75,12 +75,14 @@ def main(argv=None) -> int:
     for _ in range(args.repeat):
         for label, argv_, path in cmds:
             times[label].append(run_once(argv_, path))
-    floor = statistics.median(times[cmds[0][0]])
-    print(f"{args.repeat} rounds, {sys.executable} (Python {sys.version.split()[0]})")
-    print(f"{'command':<48s} {'median s':>9s} {'min s':>7s} {'/ floor':>8s}")
+    floor = times[cmds[0][0]]
+    print(f"{args.repeat} rounds, {sys.executable} (Python {sys.version.split()[0]}); "
+          "ratios to the floor's median and minimum (target <= 1.2)")
+    print(f"{'command':<48s} {'median s':>9s} {'min s':>7s} {'ratio med':>10s} {'ratio min':>10s}")
     for label, ts in times.items():
         med = statistics.median(ts)
-        print(f"{label:<48s} {med:9.3f} {min(ts):7.3f} {med / floor:8.2f}")
+        print(f"{label:<48s} {med:9.3f} {min(ts):7.3f} {med / statistics.median(floor):10.2f} "
+              f"{min(ts) / min(floor):10.2f}")
     for tree in [None, *args.tree] if args.importtime else []:
         print(f"\nslowest imports under 'import benchsens'{'' if tree is None else f' [{tree}]'} "
               "(cumulative ms, python -X importtime):")
