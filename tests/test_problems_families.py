@@ -60,7 +60,8 @@ def test_family_invariants(case):
     assert p.d == params["d"] and "family" in p.tags and f"d={p.d}" in p.tags
     assert np.all(t.first >= 0) and np.all(t.first <= t.total + 1e-12) and np.all(t.total <= 1)
     assert t.first.sum() <= 1 + 1e-12 <= t.total.sum() + 2e-12
-    # closed S2 never exceeds what the two totals leave room for
+    # the closed index of a pair, S1_j + S1_k + S2_jk (S2 the pure interaction), never
+    # exceeds what the two totals leave room for
     assert np.all(t.second >= 0) and np.allclose(t.second, t.second.T)
     pair_closed = t.first[:, None] + t.first[None, :] + t.second
     assert np.all(pair_closed <= t.total[:, None] + t.total[None, :] + 1e-12)
