@@ -27,8 +27,8 @@ def _configs(shape):
 
 def _pick_freeze_enumerated(f, weights):
     """S1, ST and the pure interaction S2 (closed pair index minus both S1) from the
-    pick-freeze identities, summed over every pair (a, b)
-    of configurations with their exact probabilities (no sampling)."""
+    pick-freeze identities, summed over every pair (a, b) of configurations with their
+    exact probabilities (no sampling)."""
     shape = f.shape
     d = len(shape)
     cfg = _configs(shape)
