@@ -8,8 +8,11 @@ seeds 3..32. Then, from the stored per-seed scores:
   plays baseline and an unchanged suite whose every estimator got a new version (new keys,
   new random streams), so every estimator x budget is judged. A regression anywhere is a
   false alarm of the whole run (also counted per estimator x budget group);
-* power: each degraded estimator's block k (its seeds, renamed to the base estimator) is
-  compared with block 0 of the base estimator.
+* power: each degraded estimator's block k = 1..10 (renamed to the base estimator) is
+  compared with block 0 of the base estimator; the share of blocks that fail the check.
+
+The same numbers for two looser variants (no minimum effect; alpha 0.05) show what each part
+of the rule buys.
 
     python scripts/check_error_rates.py --store /tmp/errrate.sqlite     # sweep (resumes), then rates
 """
@@ -90,16 +93,18 @@ def rates(cells, rule=None) -> dict:
                                          (base, fraction, bias))].copy()
         mine["estimator"], mine["options"] = base, base0.loc[base0["estimator"] == base, "options"].iloc[0]
         ref = base0[base0["estimator"] == base]
-        caught, by_rule, deltas = [], [], []
+        caught, by_rule, deltas, errors = [], [], [], []
         for k in range(1, N_BLOCKS):
             cmp = check.compare(ref, _block(mine, k, "-degraded"), **rule)
             v = _verdicts(cmp)
             caught.append(cmp.failed)
             by_rule.append(bool(v.get("regression", 0)))
             deltas.append(cmp.groups["mean"].tolist())
+            errors.append(cmp.groups["err_mean"].tolist())
         out["power"][f"{base} budget x{fraction} bias {bias}"] = {
             "caught": float(np.mean(caught)), "by_the_rule": float(np.mean(by_rule)),
-            "mean_delta_by_budget": np.nanmean(np.array(deltas, float), axis=0).round(3).tolist()}
+            "mean_delta_by_budget": np.nanmean(np.array(deltas, float), axis=0).round(3).tolist(),
+            "error_ratio_by_budget": np.exp(np.array(errors, float).mean(axis=0)).round(2).tolist()}
     out["runs"] = len(out["false_alarm"])
     for key in ("false_alarm", "false_improvement", "false_alarm_block0"):
         out[key] = float(np.mean(out[key]))
@@ -117,7 +122,8 @@ def main(argv=None):
 
 
 def report(cells):
-    for label, rule in (("the rule", {}), ("Wilcoxon+Holm only (no effect size)", {"min_drop": 0.0}),
+    for label, rule in (("the rule", {}),
+                        ("Wilcoxon+Holm only (no minimum effect)", {"min_drop": 0.0, "min_error_ratio": 1.0}),
                         ("alpha 0.05", {"alpha": 0.05})):
         r = rates(cells, rule)
         print(f"{label}: false alarms in {r['false_alarm']:.3f} of {r['runs']} whole-suite comparisons "
@@ -127,7 +133,7 @@ def report(cells):
         for name, p in r["power"].items():
             print(f"  power {name}: fails the check in {p['caught']:.2f} of {N_BLOCKS - 1} fresh blocks "
                   f"({p['by_the_rule']:.2f} by the rule), mean delta {METRIC} by budget "
-                  f"{p['mean_delta_by_budget']}")
+                  f"{p['mean_delta_by_budget']}, value-error ratio {p['error_ratio_by_budget']}")
 
 
 if __name__ == "__main__":

@@ -309,3 +309,19 @@ def test_update_says_what_changed_and_then_the_check_is_identical(tmp_path):
     with open(report, "w") as fh:
         assert check.run_check(suite=suite, baseline=path, workers=1, out=fh) == 0
     assert "2 rows identical" in report.read_text()
+
+
+def test_a_grown_value_error_is_a_regression_even_with_the_same_ranking():
+    tau = _noise(0)
+    base = _frame(tau=tau, seeds=range(10))
+    rng = np.random.default_rng(5)
+    base["mae_total"] = rng.uniform(0.02, 0.05, len(base))
+    cur = _frame(version="2", tau=tau, seeds=range(10))
+    cur["mae_total"] = base["mae_total"] * rng.uniform(1.3, 1.6, len(base))  # errors grow ~1.45x
+    cmp = check.compare(base, cur)
+    g = cmp.groups.iloc[0]
+    ratio = cur["mae_total"].to_numpy() / base["mae_total"].to_numpy()
+    assert g["err_mean"] == pytest.approx(np.log(ratio).mean()) and g["mean"] == 0.0
+    assert g["verdict"] == "regression"
+    cur["mae_total"] = base["mae_total"] * rng.uniform(1.0, 1.2, len(base))  # real but below MIN_ERROR_RATIO
+    assert check.compare(base, cur).groups.iloc[0]["verdict"] == "unchanged"
