@@ -12,7 +12,6 @@ import io
 import json
 import platform
 import re
-import sqlite3
 import subprocess
 import sys
 from importlib.metadata import PackageNotFoundError, version
@@ -21,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..store import STATUSES, _connect_ro, load_results
+from ..store import STATUSES, load_results, load_sweeps
 
 #: Packages whose versions go into provenance.json (the run's own versions are in the store).
 PACKAGES = ("benchsens", "numpy", "scipy", "scikit-learn", "SALib", "optuna", "pandas",
@@ -45,16 +44,8 @@ def _read_any(source: Path) -> tuple[pd.DataFrame, list[dict]]:
         return pd.read_csv(source, compression="gzip" if gzipped else None), []
     if name.endswith(".parquet"):
         return pd.read_parquet(source), []
-    df = load_results(source, decode=False)
-    db = _connect_ro(source)  # the store's own reader (read-only media, WAL clean-up)
-    try:
-        specs = [{"name": n, "spec": json.loads(s)} for n, s in
-                 db.execute("SELECT name, spec FROM sweeps ORDER BY id")]
-    except sqlite3.OperationalError:  # a store written without the sweeps table
-        specs = []
-    finally:
-        db.close()
-    return df, specs
+    specs = [{"name": s["name"], "spec": s["spec"]} for s in load_sweeps(source) if s["spec"] is not None]
+    return load_results(source, decode=False), specs
 
 
 def _canonical(df: pd.DataFrame) -> tuple[pd.DataFrame, str]:
