@@ -2,8 +2,9 @@
 against their SALib/Optuna counterparts in the same run.
 
 Every estimator analyses its own design (or an i.i.d. sample) of the d = 8 Sobol' G
-function at budgets ``SIZES``; only ``analyze`` is timed (planning and evaluation happen
-once, outside the timer).
+function at budgets ``SIZES`` (raised to the estimator's minimum where the small one is
+below it); only ``analyze`` is timed (planning and evaluation happen once, outside the
+timer). An analysis slower than 2 s (Optuna's fANOVA) is timed in one round, others in 3.
 
 Same-run ratios. Absolute seconds depend on the machine and its load, so what is tracked
 (and what fails) is ``ours / theirs``: for each pair in ``PAIRS`` both analyses run on the
@@ -11,9 +12,9 @@ same problem, budget and options, alternately (ours, theirs, ours, ...) for ``RO
 rounds, timed in CPU seconds of this process (fairer than wall time on a shared machine);
 the ratio of the medians goes into the benchmark's ``extra_info`` (saved with
 ``--benchmark-autosave``) and the test fails when it exceeds the pair's ``MAX_RATIO``.
-Each limit is about 1.5 times the ratio measured when it was set (see the README's
-"Runtime benchmarks"), so it catches a real slowdown of ours, not the noise of a shared
-machine.
+Each limit is about twice the ratio measured when it was set (2026-11, 2 shared cores:
+sobol/SALib 0.031, fanova/Optuna 0.031, mdi/Optuna 0.69; the mdi limit is 1.0, "not slower
+than Optuna"), so it catches a real slowdown of ours, not the noise of a shared machine.
 
     python -m pytest tests/benchmarks --benchmark-enable                        # time all
     python -m pytest tests/benchmarks --benchmark-enable --benchmark-autosave   # save a run
@@ -46,10 +47,9 @@ def _data(name: str, budget: int, options=None):
     est = bs.get_estimator(name, **(options or {}))
     rng = np.random.default_rng(0)
     cost = gradient_cost(problem, est)
-    if cost is None:
-        design = est.plan(problem.space, budget, rng)
-    else:
-        design = est.plan(problem.space, budget, rng, gradient=True, gradient_cost=cost)
+    grad_args = {} if cost is None else {"gradient": True, "gradient_cost": cost}
+    budget = max(budget, est.min_budget(problem.space, **grad_args))  # the small size may be below it
+    design = est.plan(problem.space, budget, rng, **grad_args)
     grad = problem.gradient(design.X) if cost is not None else None
     return est, design, problem.evaluate(design.X), grad
 
@@ -60,12 +60,14 @@ def test_analysis_speed(benchmark, name, budget):
     est, design, y, grad = _data(name, budget)
     benchmark.group = f"analysis, budget {budget}"
     benchmark.extra_info.update(problem=PROBLEM, budget=budget, n=len(design))
-    start = time.perf_counter()
-    est.analyze(design, y, gradient=grad)  # warm-up; a slow analysis (Optuna's fANOVA) is timed once
-    rounds = 3 if time.perf_counter() - start < 2.0 else 1
+    rounds = 1
+    if not benchmark.disabled:  # warm-up; a slow analysis (Optuna's fANOVA) is timed once
+        start = time.perf_counter()
+        est.analyze(design, y, gradient=grad)
+        rounds = 3 if time.perf_counter() - start < 2.0 else 1
     result = benchmark.pedantic(est.analyze, args=(design, y), kwargs={"gradient": grad},
                                 rounds=rounds, iterations=1)
-    assert result.importance.shape == (design.space.d,) and np.all(np.isfinite(result.importance))
+    assert result.importance.shape == (len(design.space),) and np.all(np.isfinite(result.importance))
 
 
 # -- ours against SALib / Optuna in the same run ----------------------------------------------------
@@ -109,9 +111,9 @@ def _given_data_pair(ours_name, theirs_name, options):
 
 #: name -> (builder of (ours, theirs) callables for a budget, budget, MAX_RATIO of ours/theirs).
 PAIRS = {
-    "sobol/SALib": (_sobol_vs_salib, 10 * 8192, 0.15),
-    "fanova/Optuna": (_given_data_pair("fanova", "optuna.fanova", {"n_trees": 64, "max_depth": 64}), 400, 0.05),
-    "mdi/Optuna": (_given_data_pair("mdi", "optuna.mdi", {"n_trees": 64, "max_depth": 64}), 1000, 1.5),
+    "sobol/SALib": (_sobol_vs_salib, 10 * 8192, 0.06),
+    "fanova/Optuna": (_given_data_pair("fanova", "optuna.fanova", {"n_trees": 64, "max_depth": 64}), 400, 0.06),
+    "mdi/Optuna": (_given_data_pair("mdi", "optuna.mdi", {"n_trees": 64, "max_depth": 64}), 1000, 1.0),
 }
 
 
