@@ -407,7 +407,8 @@ def _tables(cmp: Comparison) -> tuple[list[str], list[list[str]], list[str], lis
     g = cmp.groups.copy()
     g["_o"] = g["verdict"].map(_ORDER.index)
     g = g.sort_values(["_o", "estimator", "budget"])
-    ghead = ["verdict", "estimator", "budget", "pairs", f"mean Δ {METRIC}", "p", "error ×", "p", "note"]
+    ghead = ["verdict", "estimator", "budget", "pairs", f"mean Δ {METRIC}", f"p {METRIC}", "error ×",
+             "p error", "note"]
     gbody = []
     for _, r in g.iterrows():
         if r["verdict"] == "identical":
