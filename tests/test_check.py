@@ -167,6 +167,9 @@ def test_baseline_round_trip_and_atomic_write(tmp_path):
     assert not check.compare(base, back).failed
     assert set(check.compare(base, back).rows["status"]) == {"identical"}
     assert [p.name for p in tmp_path.iterdir()] == ["b.csv"]  # no temporary file left
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask  # a file to commit, readable by all
 
 
 @pytest.mark.parametrize("content, message", [
