@@ -328,3 +328,22 @@ def test_a_grown_value_error_is_a_regression_even_with_the_same_ranking():
     assert g["verdict"] == "regression"
     cur["mae_total"] = base["mae_total"] * rng.uniform(1.0, 1.2, len(base))  # real but below MIN_ERROR_RATIO
     assert check.compare(base, cur).groups.iloc[0]["verdict"] == "unchanged"
+
+
+def test_update_of_one_estimator_keeps_the_other_rows(tmp_path):
+    (tmp_path / "two.toml").write_text(TINY.replace("seeds = 10", "seeds = 2")
+                                       .replace('["sobol"]', '["sobol", "rank_s1"]'))
+    suite, path = str(tmp_path / "two.toml"), tmp_path / "b.csv"
+    with open(os.devnull, "w") as null:
+        assert check.run_check(suite=suite, baseline=path, update=True, workers=1, out=null) == 0
+        before = pd.read_csv(path)
+        marked = before.assign(weighted_tau=np.where(before["estimator"] == "rank_s1", -1.0, before["weighted_tau"]))
+        marked.to_csv(path, index=False)
+        assert check.run_check(suite=suite, baseline=path, update=True, estimators=["sobol"],
+                               workers=1, out=null) == 0
+    after = pd.read_csv(path)
+    assert len(after) == len(before)
+    assert (after.loc[after["estimator"] == "rank_s1", "weighted_tau"] == -1.0).all()  # untouched
+    key = ["problem", "seed", "estimator"]
+    pd.testing.assert_frame_equal(after[after["estimator"] == "sobol"].sort_values(key).reset_index(drop=True),
+                                  before[before["estimator"] == "sobol"].sort_values(key).reset_index(drop=True))
