@@ -69,7 +69,7 @@ __all__ = ["run_check", "compare", "judge", "holm", "baseline_frame", "read_base
 
 #: The score the rule judges (target-matched, see ``benchsens.scoring``).
 METRIC = "weighted_tau"
-#: Family-wise level of the one-sided Wilcoxon tests (Holm over the judged groups).
+#: Family-wise level of the one-sided Wilcoxon tests (Holm over every test of a run).
 ALPHA = 0.01
 #: Smallest mean change of ``METRIC`` that counts as a regression or improvement.
 MIN_DROP = 0.05
@@ -131,7 +131,9 @@ def read_baseline(path, suite: str) -> pd.DataFrame:
     dup = df.duplicated(slot)
     if dup.any():
         raise ValueError(f"baseline {str(path)!r} lists cell {_label(df[dup].iloc[0])} twice")
-    bad = ~df["status"].isin(("ok", "error", "timeout", "skipped"))
+    from .store import STATUSES
+
+    bad = ~df["status"].isin(STATUSES)
     if bad.any():
         raise ValueError(f"baseline {str(path)!r}: cell {_label(df[bad].iloc[0])} has status "
                          f"{df[bad]['status'].iloc[0]!r}")
@@ -139,9 +141,10 @@ def read_baseline(path, suite: str) -> pd.DataFrame:
         df["budget"] = df["budget"].astype(int)
         df["seed"] = df["seed"].astype(int)
         df["noise"] = df["noise"].astype(float)
-        df[METRIC] = df[METRIC].astype(float)
+        for col in (METRIC, *(e for e in ERRORS if e in df.columns)):
+            df[col] = df[col].astype(float)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"baseline {str(path)!r} has a malformed budget/seed/noise/{METRIC} value: "
+        raise ValueError(f"baseline {str(path)!r} has a malformed budget, seed, noise or score value: "
                          f"{exc}") from None
     return df
 
