@@ -111,23 +111,27 @@ class CellRunner:
         return pickle.loads(read(size))
 
     def kill(self):
-        if self.proc is not None:
-            self.proc.kill()
-            self.proc.wait()
-            for stream in (self.proc.stdin, self.proc.stdout):
+        """Kill the child. Safe to call twice or from two threads at once (the driver's
+        thread and the main thread both close a runner at the end of a sweep): each
+        handle is taken out of ``self`` before it is used."""
+        proc, self.proc = self.proc, None
+        if proc is not None:
+            proc.kill()
+            proc.wait()
+            for stream in (proc.stdin, proc.stdout):
                 stream.close()
-            self.proc = None
-        if self._stderr is not None:
-            self._stderr.close()
-            self._stderr = None
+        stderr, self._stderr = self._stderr, None
+        if stderr is not None:
+            stderr.close()
 
     def close(self):
         """Stop the child: close its stdin (it exits by itself), kill it if it lingers."""
-        if self.proc is not None:
+        proc = self.proc
+        if proc is not None:
             try:
-                self.proc.stdin.close()
-                self.proc.wait(timeout=2)
-            except (OSError, subprocess.TimeoutExpired):
+                proc.stdin.close()
+                proc.wait(timeout=2)
+            except (OSError, ValueError, subprocess.TimeoutExpired):
                 pass
         self.kill()
 
