@@ -246,6 +246,7 @@ def plugin_baseline(tmp_path_factory):
     ("Sobol1", 0, "identical"),            # unchanged: same keys, same scores
     ("SobolCopy", 0, "unchanged"),         # same formula, new version: new random streams
     ("BiasedSobol", 1, "regression"),      # a real regression under a new version
+    ("HalfBudgetSobol", 1, "regression"),  # spends half its budget: the value error grows
     ("BiasedSobolSameVersion", 1, "scores changed without a new version"),
 ])
 def test_plugin_releases(plugin_baseline, release, code, expect):
