@@ -16,6 +16,7 @@ when it is an oracle. Given-data regimes never pass a gradient: the data are ``(
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 import numbers
@@ -148,12 +149,22 @@ def _trace(problem: Problem, budget: int, sampler_name: str, rng, noise_rng):
     return Design.from_sample(space, X, regime=f"trace:{sampler_name}"), y, eval_seconds
 
 
+def _copy_given(given):
+    """A copy of ``(design, y, plan s, eval s)`` no estimator can change (the space is shared)."""
+    design, y, plan_seconds, eval_seconds = given
+    design = dataclasses.replace(design, X=design.X.copy(), U=design.U.copy(), info=copy.deepcopy(design.info))
+    return design, y.copy(), plan_seconds, eval_seconds
+
+
 def run(problem: Problem, est: Estimator, budget: int, seed: int, regime: str = "design",
-        on_design=None) -> Run:
+        on_design=None, given_cache=None) -> Run:
     """Plan (or draw the given data), evaluate, add the gradient when used, analyse.
 
     ``seed`` is the entropy of the two streams (module doc). ``on_design(design)``, when
     given, is called with the planned design before any evaluation (a conformance check).
+    ``given_cache`` (a dict), when given, keeps the given data (and the seconds drawing them
+    took) per ``seed``, so a caller whose seed identifies problem, budget and regime (the
+    harness's data key) draws each sample or optimiser trace once; every estimator gets a copy.
     Arguments are assumed valid (callers check them with :func:`check_seed` /
     :func:`check_budget`); what the estimator or problem raises propagates.
     """
@@ -178,7 +189,12 @@ def run(problem: Problem, est: Estimator, budget: int, seed: int, regime: str = 
         if not est.given_data:
             raise ValueError(f"estimator {est.name!r} analyses only its own design (given_data=False), "
                              f"so it cannot run in regime {regime!r}")
-        design, y, plan_seconds, eval_seconds = _given_data(problem, budget, regime, first_rng, noise_rng)
+        if given_cache is not None and seed in given_cache:
+            design, y, plan_seconds, eval_seconds = _copy_given(given_cache[seed])
+        else:
+            design, y, plan_seconds, eval_seconds = _given_data(problem, budget, regime, first_rng, noise_rng)
+            if given_cache is not None:
+                given_cache[seed] = _copy_given((design, y, plan_seconds, eval_seconds))
     else:
         raise ValueError(f"regime must be one of {', '.join(REGIMES)}, got {regime!r}")
     estimate = est.analyze(design, y, gradient=grad)

@@ -389,12 +389,37 @@ def _check_fingerprint(cell, problem) -> None:
                            "and is its function deterministic?")
 
 
+_TABLES: dict[str, Any] = {}
+#: Given-data samples (random draws, optimiser traces) a worker keeps per data key: each is
+#: drawn once per worker and analysed by every estimator that worker gets for it (the cell
+#: order puts the estimators of one sample budgets x regimes x seeds cells apart).
+GIVEN_CACHE_SIZE = 512
+_GIVEN: dict[int, tuple] = {}
+
+
+def _staged(cell, problem, estimate):
+    """:func:`benchsens.staged.staged_regret` of the estimate (None off exact finite grids),
+    its generator the third stream of the cell's entropy (shared by the given-data estimators
+    of one sample), the grid table cached per problem fingerprint."""
+    from .._pipeline import streams
+    from ..staged import grid_table, staged_regret
+
+    truth = problem.truth
+    if truth is None or truth.kind != "exact" or not all(dist.discrete for dist in problem.space.dists):
+        return None
+    if cell.problem_fingerprint not in _TABLES:
+        _TABLES[cell.problem_fingerprint] = grid_table(problem)
+    return staged_regret(problem, estimate.importance, streams(cell.entropy, 3)[2], estimate.target,
+                         (estimate.extras or {}).get("gamma"), table=_TABLES[cell.problem_fingerprint])
+
+
 def run_cell(cell: Cell) -> dict:
     """Run one cell (:func:`benchsens._pipeline.run`, as ``bs.estimate`` does) and return its
     store row; never raises: failures become ``status="error"`` with the exception as message
     and the traceback."""
     from .._pipeline import run
     from ..scoring import score
+    from ..staged import staged_scores
 
     out = {"key": cell.key, "status": "error", "message": "", "worker": f"{socket.gethostname()}:{os.getpid()}"}
     start = time.perf_counter()
@@ -410,10 +435,15 @@ def run_cell(cell: Cell) -> dict:
                 raise RuntimeError(f"estimator {cell.estimator!r} in this worker has version "
                                    f"{type(est).version!r}, the sweep planned version {cell.version!r}: "
                                    "is the same code installed everywhere?")
-            result = run(problem, est, cell.budget, cell.entropy, cell.regime)
+            result = run(problem, est, cell.budget, cell.entropy, cell.regime,
+                         given_cache=_GIVEN if cell.regime != "design" else None)
+            while len(_GIVEN) > GIVEN_CACHE_SIZE:  # drop the oldest samples
+                _GIVEN.pop(next(iter(_GIVEN)))
             estimate, design = result.estimate, result.design
             truth = problem.truth
             scores = score(estimate, truth)
+            staged = _staged(cell, problem, estimate)
+            scores.update(staged_scores(staged))
             cost = float(np.sum(problem.cost(design.X))) if problem.has_cost else None
             out.update(
                 status="ok",
@@ -422,7 +452,7 @@ def run_cell(cell: Cell) -> dict:
                 first=_json(estimate.first),
                 total=_json(estimate.total),
                 estimate=_json({"ci": estimate.to_dict()["ci"], "second": estimate.second,
-                                "extras": estimate.extras}),
+                                "extras": estimate.extras, "staged": staged}),
                 scores=_json(scores),
                 truth_first=_json(truth.first) if truth is not None else None,
                 truth_total=_json(truth.total) if truth is not None else None,
