@@ -266,9 +266,16 @@ class Categorical(_Finite):
 
 
 class Space(Mapping):
-    """An ordered mapping of parameter names to independent distributions."""
+    """An ordered mapping of parameter names to independent distributions.
 
-    def __init__(self, params: Mapping[str, Distribution]):
+    ``default`` (optional) is the configuration a tuner starts from, ``{name: value}`` for
+    every parameter in natural units (a categorical's value is its choice's code); it is
+    what tuning-from-the-default estimators (``marginal``, ``ablation``) start from, and
+    real grids set it from their recorded default. :meth:`default_point` falls back to
+    each input's median (``from_unit(0.5)``) and a categorical's first choice.
+    """
+
+    def __init__(self, params: Mapping[str, Distribution], default: Mapping[str, float] | None = None):
         if not isinstance(params, Mapping) or len(params) == 0:
             raise ValueError(f"Space needs a non-empty mapping of name -> distribution, got {params!r}")
         for name, dist in params.items():
@@ -280,6 +287,28 @@ class Space(Mapping):
                     f"(Uniform, LogUniform, ...), got {dist!r}"
                 )
         self._params = dict(params)
+        self.default = None if default is None else self._check_default(default)
+
+    def _check_default(self, default) -> dict:
+        if not isinstance(default, Mapping) or set(default) != set(self._params):
+            got = sorted(default) if isinstance(default, Mapping) else default
+            raise ValueError(f"Space default must map every parameter {self.names} to a value, got {got!r}")
+        out = {}
+        for name, dist in self._params.items():
+            value = _finite_number(default[name], f"Space default of {name!r}")
+            if not dist.contains(np.array([value]))[0]:
+                raise ValueError(f"Space default {name}={default[name]!r} is outside {dist!r}")
+            out[name] = value
+        return out
+
+    def default_point(self) -> np.ndarray:
+        """The default configuration as a ``(d,)`` array in natural units: ``default``, or
+        without one each input's median (a categorical's first choice)."""
+        if self.default is not None:
+            return np.array([self.default[n] for n in self._params])
+        point = self.from_unit(np.full((1, len(self)), 0.5))[0]
+        point[[d.kind == "categorical" for d in self._params.values()]] = 0.0
+        return point
 
     @classmethod
     def unit(cls, d: int, prefix: str = "x") -> "Space":
@@ -297,10 +326,12 @@ class Space(Mapping):
 
     def __repr__(self):
         inner = ", ".join(f"{k!r}: {v!r}" for k, v in self._params.items())
-        return f"Space({{{inner}}})"
+        default = "" if self.default is None else f", default={self.default!r}"
+        return f"Space({{{inner}}}{default})"
 
     def __eq__(self, other):
-        return isinstance(other, Space) and list(self.items()) == list(other.items())
+        return (isinstance(other, Space) and list(self.items()) == list(other.items())
+                and self.default == other.default)
 
     __hash__ = None
 

@@ -110,9 +110,10 @@ def test_our_grid_truth_matches_least_squares_anova(name):
     np.testing.assert_allclose(p.truth.first, first, atol=1e-9)
     np.testing.assert_allclose(p.truth.total, total, atol=1e-9)
     np.testing.assert_allclose(p.truth.second, second, atol=1e-9)
-    lf, lt, _ = _anova_by_least_squares((p.table <= p.truth.extras["local"]["threshold"]).astype(float), w)
-    np.testing.assert_allclose(p.truth.extras["local"]["first"], lf, atol=1e-9)
-    np.testing.assert_allclose(p.truth.extras["local"]["total"], lt, atol=1e-9)
+    for local in p.truth.extras["local"].values():
+        lf, lt, _ = _anova_by_least_squares((p.table <= local["threshold"]).astype(float), w)
+        np.testing.assert_allclose(local["first"], lf, atol=1e-9)
+        np.testing.assert_allclose(local["total"], lt, atol=1e-9)
 
 
 def test_knn_truth_matches_pick_freeze_enumeration():
@@ -163,8 +164,11 @@ def test_marginal_ablation_and_noise_by_brute_force(name):
     reps = p.replicates[tuple(cfg.T)]
     ratio = np.mean([np.var(r[~np.isnan(r)], ddof=1) for r in reps]) / np.var(y)
     assert ex["noise_to_signal"] == pytest.approx(ratio, rel=1e-9)
-    assert ex["local"]["mass"] == pytest.approx(np.mean(y <= ex["local"]["threshold"]))
-    assert ex["local"]["mass"] >= ex["local"]["gamma"] - 1e-12 > np.mean(y < ex["local"]["threshold"]) - 1e-12
+    assert sorted(ex["local"]) == [0.1, 0.25]
+    for gamma, local in ex["local"].items():
+        assert local["gamma"] == gamma
+        assert local["mass"] == pytest.approx(np.mean(y <= local["threshold"]))
+        assert local["mass"] >= gamma - 1e-12 > np.mean(y < local["threshold"]) - 1e-12
 
 
 # ---------------------------------------------------------------- invariants

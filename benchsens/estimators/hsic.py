@@ -169,7 +169,8 @@ class Hsic(Estimator):
             design.space.names, r2,
             extras={"hsic": hsic, "pvalue": pvalue, "method": "exact" if exact else "nystrom",
                     "output": "goal" if self._goal else "output",
-                    "bandwidth": [np.nan if s is None else s for _, s in columns]},
+                    "bandwidth": [np.nan if s is None else s for _, s in columns],
+                    **({"gamma": float(self.gamma)} if self._goal else {})},
         )
 
     @staticmethod
@@ -229,7 +230,8 @@ class HsicGoal(Hsic):
     best ``gamma`` share of the sample, Dirac kernel) on each input.
 
     ``target = "local"``: which inputs decide whether a configuration is among the best,
-    a top-quantile notion, not a Sobol' index of ``y``.
+    a top-quantile notion, not a Sobol' index of ``y``; ``extras["gamma"]`` states the
+    quantile, so it is scored against the local truth of the same ``gamma``.
 
     Options: ``gamma`` in (0, 1), and those of ``hsic``.
 
@@ -240,6 +242,7 @@ class HsicGoal(Hsic):
     """
 
     name = "hsic.goal"
+    version = "3"
     target = "local"
     _goal = True
     _parameter_constraints = {

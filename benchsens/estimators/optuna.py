@@ -211,7 +211,8 @@ class OptunaPedAnova(_OptunaImportance):
     Deterministic (no seed); ``min_budget`` gives the >= 5 top trials Optuna recommends.
 
     ``target = "local"``: how each input's distribution among the best trials differs,
-    a top-quantile notion, not a share of the output's variance.
+    a top-quantile notion, not a share of the output's variance; ``extras["gamma"]`` is
+    ``target_quantile``, so it is scored against the local truth of that quantile.
 
     Limitations
     -----------
@@ -221,6 +222,7 @@ class OptunaPedAnova(_OptunaImportance):
     """
 
     name = "optuna.ped_anova"
+    version = "2"
     target = "local"
     _parameter_constraints = {
         "target_quantile": [Interval(Real, 0.0, 1.0, closed="neither")],
@@ -248,3 +250,8 @@ class OptunaPedAnova(_OptunaImportance):
     def _evaluator(self, optuna, seed):
         return optuna.importance.PedAnovaImportanceEvaluator(
             target_quantile=self.target_quantile, region_quantile=self.region_quantile)
+
+    def _analyze(self, design, y, gradient):
+        est = super()._analyze(design, y, gradient)
+        est.extras["gamma"] = float(self.target_quantile)
+        return est

@@ -19,10 +19,11 @@ from ..problem import GroundTruth, Problem
 from ..space import Space
 
 __all__ = ["GridProblem", "grid_truth", "level_indices", "load_pickle_restricted",
-           "LOCAL_GAMMA"]
+           "LOCAL_GAMMAS"]
 
-#: Share of best configurations whose region defines ``truth.extras["local"]``.
-LOCAL_GAMMA = 0.1
+#: Shares of best configurations whose regions define ``truth.extras["local"]`` (one entry
+#: per gamma, keyed by it: ``scoring.ranked_truth(truth, "local", gamma)``).
+LOCAL_GAMMAS = (0.1, 0.25)
 
 
 class _DataOnlyUnpickler(pickle.Unpickler):
@@ -89,15 +90,16 @@ def _ablation(mean, default, best, names):
 
 
 def grid_truth(space: Space, replicates: np.ndarray, default: Sequence[int], source: str,
-               gamma: float = LOCAL_GAMMA) -> GroundTruth:
+               gammas: Sequence[float] = LOCAL_GAMMAS) -> GroundTruth:
     """Exact truth of a table ``replicates[i1, ..., id, r]`` (NaN = missing replicate).
 
     S1, ST, S2: :func:`grid_anova` of the replicate mean under the Space's level weights.
     ``extras``: ``marginal`` (per parameter, loss decrease from the default configuration
     when only that parameter is tuned), ``ablation`` (greedy path from the default to the
-    best configuration: order and gains), ``local`` (Sobol' indices of the indicator of the
-    best-``gamma`` configurations, i.e. what each parameter does to landing in the top
-    region, the quantity PED-ANOVA estimates), ``noise_to_signal`` (weighted mean over the
+    best configuration: order and gains), ``local`` (for each ``gamma`` in ``gammas``, keyed
+    by it: Sobol' indices of the indicator of the best-``gamma`` configurations, i.e. what
+    each parameter does to landing in the top region, the quantity PED-ANOVA estimates),
+    ``noise_to_signal`` (weighted mean over the
     grid of the variance of one replicate, ddof=1, over the grid variance of the mean).
     """
     names = space.names
@@ -117,10 +119,13 @@ def grid_truth(space: Space, replicates: np.ndarray, default: Sequence[int], sou
     best = np.unravel_index(int(np.argmin(mean)), mean.shape)
     order, gains = _ablation(mean, default, best, names)
 
-    threshold = _weighted_quantile(mean.ravel(), mass.ravel(), gamma)
-    top = (mean <= threshold).astype(float)
-    top_mass = float(np.sum(top * mass))
-    local = grid_anova(top, weights, second=False)
+    local = {}
+    for gamma in gammas:
+        threshold = _weighted_quantile(mean.ravel(), mass.ravel(), gamma)
+        top = (mean <= threshold).astype(float)
+        anova_top = grid_anova(top, weights, second=False)
+        local[float(gamma)] = {"gamma": float(gamma), "threshold": threshold, "mass": float(np.sum(top * mass)),
+                               "first": anova_top.first.tolist(), "total": anova_top.total.tolist()}
 
     n_rep = np.sum(~np.isnan(replicates), axis=-1)
     rep_var = np.nanvar(replicates, axis=-1, ddof=1) if n_rep.min() >= 2 else None
@@ -140,8 +145,7 @@ def grid_truth(space: Space, replicates: np.ndarray, default: Sequence[int], sou
         "marginal": marginal,
         "ablation": {"order": order, "gains": gains,
                      "gain_by_parameter": [gains[order.index(n)] if n in order else 0.0 for n in names]},
-        "local": {"gamma": gamma, "threshold": threshold, "mass": top_mass,
-                  "first": local.first.tolist(), "total": local.total.tolist()},
+        "local": local,
         "noise_to_signal": noise_to_signal,
         "n_replicates": int(n_rep.max()),
     }
@@ -156,6 +160,8 @@ class GridProblem(Problem):
     (same layout or None) gives ``cost(X)`` as the mean recorded training seconds.
     ``noise`` is 0 (replicate mean), a float (Gaussian noise, as for any Problem) or
     ``"replicate"`` (one recorded replicate, chosen by the ``rng`` passed to evaluate).
+    A space without a ``default`` gets the truth's ``extras["default"]`` (the recorded
+    default configuration), so tuning-from-the-default estimators start where the truth does.
     """
 
     def __init__(self, name: str, space: Space, replicates: np.ndarray, truth: GroundTruth | None,
@@ -163,6 +169,11 @@ class GridProblem(Problem):
                  params: Mapping | None = None):
         if not all(d.discrete for d in space.dists):
             raise ValueError(f"GridProblem {name!r}: every parameter must be Ordinal or Categorical")
+        if space.default is None and truth is not None and "default" in truth.extras:
+            default = truth.extras["default"]
+            space = Space(dict(space.items()), default={
+                n: dist.choices.index(default[n]) if hasattr(dist, "choices") else default[n]
+                for n, dist in space.items()})
         shape = tuple(d.levels.size for d in space.dists)
         replicates = np.asarray(replicates, float)
         if replicates.shape[:-1] != shape or replicates.ndim != len(shape) + 1:
