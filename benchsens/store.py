@@ -18,6 +18,7 @@ Parquet. Reports read the store and nothing else, so each row also carries the t
 from __future__ import annotations
 
 import datetime
+import gzip
 import json
 import numbers
 import os
@@ -42,7 +43,7 @@ COLUMNS = (
     ("problem", "TEXT"), ("params", "TEXT"), ("problem_fingerprint", "TEXT"),
     ("estimator", "TEXT"), ("options", "TEXT"), ("version", "TEXT"), ("target", "TEXT"),
     ("oracle", "INTEGER"), ("budget", "INTEGER"), ("seed", "INTEGER"), ("noise", "REAL"),
-    ("replicate", "INTEGER"), ("regime", "TEXT"),
+    ("replicate", "INTEGER"), ("regime", "TEXT"), ("tags", "TEXT"),
     ("status", "TEXT NOT NULL"), ("message", "TEXT"), ("traceback", "TEXT"),
     ("names", "TEXT"), ("importance", "TEXT"), ("first", "TEXT"), ("total", "TEXT"),
     ("estimate", "TEXT"), ("scores", "TEXT"),
@@ -54,7 +55,10 @@ COLUMNS = (
 )
 _NAMES = tuple(c for c, _ in COLUMNS)
 _ARRAYS = ("names", "importance", "first", "total", "truth_first", "truth_total")
-_JSON = ("params", "options", "estimate", "warnings", "versions")
+_JSON = ("params", "options", "estimate", "warnings", "versions", "tags")
+#: Columns added to schema 2 after its first release, with no change of meaning: a store
+#: without them is migrated on write (``ALTER TABLE ... ADD COLUMN``) and read as NULL.
+_ADDED = ("tags",)
 _FLAGS = ("replicate", "oracle")  # 0/1 in SQLite, bool in load_results
 
 
@@ -193,6 +197,10 @@ def _create(db: sqlite3.Connection):
     db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
 
 
+def _present_columns(db: sqlite3.Connection) -> set[str]:
+    return {row[1] for row in db.execute("PRAGMA table_info(cells)")}
+
+
 def check_store(path, write: bool = False):
     """Raise :class:`StoreError` (or FileNotFoundError when reading a missing file) unless
     ``path`` is a readable store, or with ``write`` a writable or creatable one. Writes
@@ -230,6 +238,10 @@ class Store:
                 self.db.execute("ROLLBACK")
                 raise
             _validate(self.db, Path(self.path))
+            present = _present_columns(self.db)
+            for name in _ADDED:
+                if name not in present:
+                    self.db.execute(f"ALTER TABLE cells ADD COLUMN {name} {dict(COLUMNS)[name]}")
             mode = self.db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
             if not memory and mode.lower() != "wal":
                 raise StoreError(f"store {self.path!r}: SQLite refused the WAL journal (got {mode!r})")
@@ -409,7 +421,8 @@ def load_results(store, status: str | None = None, decode: bool = True):
         raise ValueError(f"status must be one of {STATUSES}, got {status!r}")
     db = _connect_ro(store)
     try:
-        sql = f"SELECT {', '.join(_NAMES)} FROM cells"
+        present = _present_columns(db)
+        sql = f"SELECT {', '.join(n if n in present else f'NULL AS {n}' for n in _NAMES)} FROM cells"
         df = pd.read_sql_query(sql + (" WHERE status = ?" if status else "") + " ORDER BY rowid",
                                db, params=(status,) if status else None)
     finally:
@@ -469,7 +482,7 @@ def _check_export_target(store: Path, out: Path, force: bool):
 def export(store, out, format: str | None = None, force: bool = False) -> Path:
     """Write a store's cells to CSV or Parquet (arrays and tables as JSON text).
 
-    ``format`` defaults to the suffix of ``out``. Never writes onto the store itself or any
+    ``format`` defaults to the suffix of ``out`` (``.csv.gz`` writes gzipped CSV). Never writes onto the store itself or any
     SQLite file, nor onto an existing file unless ``force``. The table goes to a temporary
     file in ``out``'s directory that is renamed onto ``out`` when complete, so a failed
     export leaves no partial file.
@@ -480,16 +493,20 @@ def export(store, out, format: str | None = None, force: bool = False) -> Path:
                                 f"e.g. {str(out / ('results.' + (format or 'csv')))!r}")
     store_path = Path(store.path if isinstance(store, Store) else store)
     _check_export_target(store_path, out, force)
-    format = format or out.suffix.lstrip(".")
-    if format not in ("csv", "parquet"):
+    gzipped = out.name.endswith(".gz")
+    format = format or Path(out.name.removesuffix(".gz")).suffix.lstrip(".")
+    if format not in ("csv", "parquet") or (gzipped and format != "csv"):
         raise ValueError(f"export format must be 'csv' or 'parquet' (or an output file ending "
-                         f"in .csv or .parquet), got {format!r}")
+                         f"in .csv, .csv.gz or .parquet), got {format!r} for {out.name!r}")
     df = load_results(store_path, decode=False)
     tmp = out.parent / f".{out.name}.{uuid.uuid4().hex[:12]}.tmp"
     try:
         os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))  # mode from the umask
         if format == "csv":
-            df.to_csv(tmp, index=False)
+            if gzipped:  # no file name or time in the gzip header: same store, same bytes
+                tmp.write_bytes(gzip.compress(df.to_csv(index=False).encode(), 9, mtime=0))
+            else:
+                df.to_csv(tmp, index=False)
         else:
             try:
                 df.to_parquet(tmp, index=False)

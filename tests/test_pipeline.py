@@ -36,6 +36,7 @@ def test_stored_cell_equals_bs_estimate_extras_included(tmp_path):
             assert _same(getattr(row, field), getattr(direct, field)), (row.estimator, field)
         assert row.estimate["extras"] == json.loads(_json(direct.extras)), row.estimator
         assert row.n_evals == direct.n_evals and row.target == direct.target
+        assert row.tags == list(problem.tags) == ["analytic", "d=3"]  # for reports split by tag
         scores = bs.score(direct, problem.truth)
         assert row.spearman == scores["spearman"] and row.weighted_tau == scores["weighted_tau"]
     dgsm = ok[ok.estimator.str.startswith("dgsm")].set_index(["estimator", "seed", "noise"])

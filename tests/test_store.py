@@ -282,3 +282,28 @@ def test_categorical_refuses_a_string_as_its_choices():
     with pytest.raises(TypeError, match="not the string 'abc'"):
         bs.Categorical("abc")
     assert bs.Categorical(["abc"]).choices == ["abc"]
+
+
+def test_tags_column_added_to_an_early_schema_2_store(tmp_path):
+    """Schema-2 stores written before the ``tags`` column existed are read with tags None and
+    migrated (column added, rows untouched) when opened for writing."""
+    path = make_store(tmp_path / "s.sqlite", n=5)
+    with sqlite3.connect(path) as db:
+        db.execute("ALTER TABLE cells DROP COLUMN tags")
+    before = load_results(path).drop(columns="tags")
+    assert load_results(path)["tags"].isna().all()
+    Store(path).close()
+    with sqlite3.connect(path) as db:
+        assert "tags" in {row[1] for row in db.execute("PRAGMA table_info(cells)")}
+    pd.testing.assert_frame_equal(load_results(path).drop(columns="tags"), before)
+
+
+def test_export_to_csv_gz_is_gzipped_and_reproducible(tmp_path):
+    path = make_store(tmp_path / "s.sqlite", n=5)
+    a, b = export(path, tmp_path / "a.csv.gz"), export(path, tmp_path / "b.csv.gz")
+    assert a.read_bytes()[:2] == b"\x1f\x8b"  # gzip magic
+    assert a.read_bytes() == b.read_bytes()  # no name or time in the gzip header
+    pd.testing.assert_frame_equal(pd.read_csv(a), pd.read_csv(tmp_path / "a.csv.gz"))
+    assert len(pd.read_csv(a)) == 5
+    with pytest.raises(ValueError, match="parquet.*x.parquet.gz|x.parquet.gz"):
+        export(path, tmp_path / "x.parquet.gz")

@@ -146,6 +146,8 @@ class Cell:
     imports: tuple[str, ...] = ()
     problem_obj: Any = dataclasses.field(default=None, compare=False, repr=False)
     estimator_obj: Any = dataclasses.field(default=None, compare=False, repr=False)
+    #: the problem's tags (``analytic``, ``real``, ...), stored for reports; not identity
+    tags: tuple[str, ...] = dataclasses.field(default=(), compare=False)
 
     def identity(self) -> dict:
         return {"problem": self.problem, "params": self.params,
@@ -185,7 +187,8 @@ class Cell:
                 "estimator": self.estimator, "options": canonical_json(self.options),
                 "version": self.version, "target": self.target, "oracle": bool(self.oracle),
                 "budget": self.budget, "seed": self.seed, "noise": float(self.noise),
-                "replicate": bool(self.replicate), "regime": self.regime}
+                "replicate": bool(self.replicate), "regime": self.regime,
+                "tags": canonical_json(list(self.tags))}
 
     def build_problem(self):
         from .._api import get_problem
@@ -298,7 +301,8 @@ def expand(spec: Spec, allow_imports: bool = False) -> tuple[list[Cell], list[tu
                                     noise, regime, replicate, fingerprint,
                                     type(est).target or "total",  # as Estimator.analyze reports it
                                     bool(type(est).oracle),
-                                    spec.imports, p_entry.instance, e_entry.instance)
+                                    spec.imports, p_entry.instance, e_entry.instance,
+                                    tuple(problem.tags))
                         reason = None
                         if regime != "design" and not est.given_data:
                             reason = (f"estimator {est.name!r} analyses only its own design "
