@@ -149,3 +149,8 @@ if __name__ == "__main__":
     rows = [f" {json.dumps(name)}: {json.dumps(entry)}" for name, entry in sorted(current_versions().items())]
     VERSIONS.write_text("{\n" + ",\n".join(rows) + "\n}\n")
     print(f"recorded {len(current_versions())} estimator versions in {VERSIONS}")
+    # and the default configuration (marginal/ablation estimators start from it)
+    defaulted = bs.Space({"a": bs.Uniform(0, 1), "b": bs.Uniform(0, 1)}, default={"a": 0.2, "b": 0.5})
+    plain = bs.Space({"a": bs.Uniform(0, 1), "b": bs.Uniform(0, 1)})
+    assert (problem_fingerprint(bs.Problem("p", defaulted, lambda X: X[:, 0]))
+            != problem_fingerprint(bs.Problem("p", plain, lambda X: X[:, 0])))

@@ -96,12 +96,14 @@ def _digits(obj):
 
 
 def problem_fingerprint(problem) -> str:
-    """What a result depends on in a problem, hashed: its space, its declared ``version`` or
-    else its noiseless outputs (and gradients) at :data:`FINGERPRINT_POINTS` fixed points, the
-    cost charged per gradient, and its truth. A changed user function (same name and
+    """What a result depends on in a problem, hashed: its space (and default configuration),
+    its declared ``version`` or else its noiseless outputs (and gradients) at
+    :data:`FINGERPRINT_POINTS` fixed points, the cost charged per gradient, and its truth. A changed user function (same name and
     parameters) gets new cells, not stale rows."""
     space = problem.space
     ident: dict = {"space": [[name, repr(dist)] for name, dist in space.items()]}
+    if space.default is not None:  # what tuning-from-the-default estimators start from
+        ident["default"] = space.default
     if problem.version is not None:
         ident["version"] = problem.version
     else:
