@@ -14,8 +14,9 @@ Definitions (one meaning per number):
   Categorical or Integer) qualify: the whole noiseless table is evaluated once with
   ``problem.evaluate`` (replicate means for real grids), so every trial is a lookup and the
   global minimum is exact. Elsewhere :func:`staged_regret` returns None (scores NaN).
-* **Default** is ``truth.extras["default"]`` (real grids record the library default); a
-  finite space without one starts from every input's first level.
+* **Default** is ``space.default_point()``: real grids record the library default (the
+  truth's ``extras["default"]``, which ``marginal`` and ``ablation`` start from too); a
+  finite space without one starts from each input's median level (a categorical's first).
 * **Regret** of a tuning run is ``(best - f_min) / (f_default - f_min)``: the share of the
   default's gap to the global minimum left after tuning (0 = optimum found, 1 = nothing
   gained; the default is the starting incumbent, so it never exceeds 1). NaN when the
@@ -52,22 +53,15 @@ TRIALS = 20
 MAX_GRID = 2_000_000
 
 
-def _default_indices(space, truth) -> tuple[int, ...]:
-    """Level positions of ``truth.extras["default"]`` (first levels when there is none)."""
-    default = (truth.extras or {}).get("default")
-    if default is None:
-        return (0,) * len(space.names)
-    out = []
-    for name, dist in space.items():
-        value = default[name]
-        if hasattr(dist, "choices"):
-            out.append(dist.choices.index(value))
-        else:
-            pos = int(dist.index(np.array([value], float))[0])
-            if pos < 0:
-                raise ValueError(f"default {name}={value!r} is not a level of {dist!r}")
-            out.append(pos)
-    return tuple(out)
+def _default_indices(space) -> tuple[int, ...]:
+    """Level positions of ``space.default_point()``: the recorded default of a real grid
+    (the truth's ``extras["default"]``), else each input's median level (a categorical's
+    first), the configuration the ``marginal``/``ablation`` notions start from too."""
+    point = space.default_point()
+    out = tuple(int(dist.index(np.array([x]))[0]) for dist, x in zip(space.dists, point))
+    if min(out) < 0:
+        raise ValueError(f"default configuration {point.tolist()} is not on the grid of {space!r}")
+    return out
 
 
 def grid_table(problem) -> np.ndarray | None:
@@ -187,7 +181,7 @@ def staged_regret(problem, importance, rng: np.random.Generator, target: str = "
     if table is None:
         return None
     space = problem.space
-    default = _default_indices(space, truth)
+    default = _default_indices(space)
     weights = [dist.weights for dist in space.dists]
     f0, fmin = float(table[default]), float(np.min(table))
     gap = f0 - fmin
