@@ -22,8 +22,9 @@ options) x budget that changed, the per-seed scores are paired by (problem, para
 regime, replicate, seed) and pooled over the problems, noise levels, regimes and seeds of
 the suite (36 to 72 pairs per group in ``ci``; a single problem x budget has only 6-12, too
 few for any test). Two paired differences are tested: ``d = current - baseline`` of the
-target-matched ``weighted_tau`` (ranking), and ``r = log(current / baseline)`` of the value error (the mean of ``mae_first``
-and ``mae_total`` where the estimator gives Sobol' estimates). It is a **regression** when
+target-matched ``weighted_tau`` (ranking), and ``r = log(current / baseline)`` of the
+value error (the mean of ``mae_first`` and ``mae_total`` where the estimator gives Sobol'
+estimates). It is a **regression** when
 
 1. a one-sided Wilcoxon signed-rank test (``scipy.stats.wilcoxon``, zero differences
    dropped) rejects "no change" at ``ALPHA = 0.01`` after Holm's correction over every test
