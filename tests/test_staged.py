@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import benchsens as bs
@@ -84,11 +85,19 @@ def test_no_score_off_exact_finite_grids_and_clear_errors():
     assert grid_table(problem).shape == (2, 2, 2)
 
 
-def test_one_trace_per_data_key_shared_by_every_estimator(tmp_path):
-    spec = {"name": "share", "budgets": [30], "seeds": 2, "timeout": 120,
+@pytest.fixture(scope="module")
+def hpo_store(tmp_path_factory):
+    """A tiny sweep named like the hpo-v1 suite: one grid, two given-data estimators, two
+    regimes, 100 trials, two seeds."""
+    spec = {"name": "hpo-v1", "budgets": [100], "seeds": 2, "timeout": 120,
             "regimes": ["trace:tpe", "random"], "problems": ["knn_diabetes"],
             "estimators": ["rank_s1", "mdi"]}
-    df = run_sweep(spec, store=tmp_path / "s.sqlite", workers=1, progress=False, summary=False)
+    path = tmp_path_factory.mktemp("hpo") / "s.sqlite"
+    return path, run_sweep(spec, store=path, workers=1, progress=False, summary=False)
+
+
+def test_one_trace_per_data_key_shared_by_every_estimator(hpo_store):
+    _, df = hpo_store
     assert (df["status"] == "ok").all() and len(df) == 8
     groups = df.groupby(["regime", "seed"])
     # same sample: the same recorded training seconds summed over it; drawn once: the seconds
@@ -99,3 +108,29 @@ def test_one_trace_per_data_key_shared_by_every_estimator(tmp_path):
     stored = df["estimate"].iloc[0]["staged"]
     assert len(stored["regret_at_k"]["random"]) == 3
     assert df["regret_auc"].notna().all() and df["regret_auc_true"].notna().all()
+    # the stored score is the staged regret recomputed from the stored importance
+    row = df.iloc[0]
+    again = staged_regret(bs.get_problem("knn_diabetes"), row["importance"],
+                          np.random.default_rng(0), row["target"])
+    assert again["regret_auc_true"]["random"] == pytest.approx(row["regret_auc_true"])
+
+
+def test_hpo_report_from_the_store(hpo_store, tmp_path):
+    from benchsens.reports import build_report
+    from benchsens.reports.hpo import build_hpo
+
+    path, df = hpo_store
+    page = build_hpo(path, tmp_path / "hpo")
+    text = page.read_text()
+    assert "Which estimator to trust after 100 TPE trials" in text
+    assert (tmp_path / "hpo" / "figures" / "hpo_staged_regret.png").stat().st_size > 0
+    staged = pd.read_csv(tmp_path / "hpo" / "tables" / "hpo_staged.csv").set_index("estimator")
+    tpe = df[(df["regime"] == "trace:tpe") & (df["budget"] == 100)]
+    for est, g in tpe.groupby("estimator"):
+        assert staged.loc[est, "regret_auc"] == pytest.approx(g["regret_auc"].mean())
+        assert staged.loc[est, "gap"] == pytest.approx((g["regret_auc"] - g["regret_auc_true"]).mean())
+    best = staged["regret_auc"].idxmin()
+    assert f"comes from **{best}**" in text
+    build_report(path, tmp_path / "full")
+    assert (tmp_path / "full" / "hpo.md").exists()
+    assert "hpo.md" in (tmp_path / "full" / "index.html").read_text()

@@ -72,4 +72,9 @@ def build_report(store, out, figure_formats=FIGURE_FORMATS) -> Path:
             extra.append(("Puy et al. (2022) total-order estimator comparison", readme.name))
         except ValueError as exc:  # e.g. a partial sweep: no scenario every estimator finished
             warnings.warn(f"puy2022 section left out: {exc}", stacklevel=2)
+    if "sweep" in df and (df["sweep"] == "hpo-v1").any():  # importance from tuning traces
+        from .hpo import build_hpo
+
+        page = build_hpo(store, out, page="hpo.md")  # hpo.md, tables/hpo_*, figures/hpo_*
+        extra.append(("Importance from tuning traces and staged-tuning regret (hpo-v1)", page.name))
     return write_pages(out, tables, figures, prov, df, extra)
