@@ -210,12 +210,12 @@ def staged_regret(problem, importance, rng: np.random.Generator, target: str = "
     return out
 
 
-def staged_scores(staged: dict | None, methods=("random",)) -> dict[str, float]:
-    """The float scores of a :func:`staged_regret` result (NaN when it is None): per method
-    ``regret_auc``, ``regret_auc_true``, ``regret_all`` (suffix ``_tpe`` for TPE)."""
+def staged_scores(staged: dict, methods=("random",)) -> dict[str, float]:
+    """The float scores of a :func:`staged_regret` result: per method ``regret_auc``,
+    ``regret_auc_true`` and ``regret_all`` (suffix ``_tpe`` for TPE)."""
     out = {}
     for method in methods:
         suffix = "" if method == "random" else f"_{method}"
         for key in ("regret_auc", "regret_auc_true", "regret_all"):
-            out[key + suffix] = float("nan") if staged is None else float(staged[key][method])
+            out[key + suffix] = float(staged[key][method])
     return out

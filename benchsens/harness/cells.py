@@ -449,7 +449,8 @@ def run_cell(cell: Cell) -> dict:
             truth = problem.truth
             scores = score(estimate, truth)
             staged = _staged(cell, problem, estimate)
-            scores.update(staged_scores(staged))
+            if staged is not None:  # exact finite grids only; elsewhere the columns read NaN
+                scores.update(staged_scores(staged))
             cost = float(np.sum(problem.cost(design.X))) if problem.has_cost else None
             out.update(
                 status="ok",
