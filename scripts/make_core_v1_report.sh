@@ -13,7 +13,6 @@ STORE=${1:-core-v1.sqlite}
 # the expansion); exit status 1 means some cells failed or timed out: stored and reported
 benchsens run --suite core-v1 --store "$STORE" --no-progress || [ $? -eq 1 ]
 mkdir -p results
-benchsens export "$STORE" --format csv --out results/core-v1.csv --force
-gzip -n -9 -f results/core-v1.csv   # -n: no file name or time in the header, same store -> same bytes
+benchsens export "$STORE" --out results/core-v1.csv.gz --force   # same store -> same bytes
 rm -rf reports/core-v1
 benchsens report results/core-v1.csv.gz --out reports/core-v1 --figure-formats png
