@@ -78,7 +78,8 @@ def staged_cells(df: pd.DataFrame) -> pd.DataFrame:
         est, true = staged["regret_at_k"]["random"], staged["regret_at_k_true"]["random"]
         rows.append({"problem": c["problem"], "estimator": c["estimator"], "notion": c["notion"],
                      "regime": c["regime"], "budget": int(c["budget"]), "seed": int(c["seed"]),
-                     "d": len(est), "est": np.asarray(est, float), "true": np.asarray(true, float),
+                     "d": len(est), "trials": int(staged["trials"]),
+                     "est": np.asarray(est, float), "true": np.asarray(true, float),
                      "regret_auc": c["regret_auc"], "regret_auc_true": c["regret_auc_true"],
                      "regret_all": c["regret_all"]})
     return pd.DataFrame(rows)
@@ -114,6 +115,11 @@ def _curves(s: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _trials(s: pd.DataFrame) -> str:
+    """The trials per staged tuning run of these cells (e.g. "20")."""
+    return "/".join(str(t) for t in sorted(set(s["trials"])))
+
+
 def trust(acc: pd.DataFrame, summ: pd.DataFrame, s: pd.DataFrame) -> str:
     """The paragraph answering "which estimator to trust after 100 TPE trials", from the
     staged regret (a utility every notion shares) and the accuracy per notion."""
@@ -123,13 +129,13 @@ def trust(acc: pd.DataFrame, summ: pd.DataFrame, s: pd.DataFrame) -> str:
     best, parts = summ.iloc[0], []
     parts.append(
         f"After {TRUST_BUDGET} trials of TPE on the real grids, the lowest staged-tuning regret comes "
-        f"from **{best['estimator']}** ({best['notion']} notion): tuning its top-k with 20 random-search "
+        f"from **{best['estimator']}** ({best['notion']} notion): tuning its top-k with {_trials(s)} random-search "
         f"trials per k leaves on average {best['regret_auc']:.3f} of the default's gap to the optimum "
         f"(mean over k and {int(best['cells'])} cells), against {best['regret_auc_true']:.3f} for the true "
         f"top-k of its notion: a gap of {best['gap']:+.3f} (standard error {best['gap_se']:.3f}); it does no "
         f"worse than the true ranking in {100 * best['no_worse']:.0f}% of cells. Tuning the top-1 alone "
         f"leaves {best['regret_k1']:.3f} (true top-1: {best['regret_k1_true']:.3f}); tuning every parameter "
-        f"with the same 20 trials leaves {best['regret_all']:.3f}.")
+        f"with the same {_trials(s)} trials leaves {best['regret_all']:.3f}.")
     if len(summ) > 1:
         second = summ.iloc[1]
         pair = s[s["estimator"].isin([best["estimator"], second["estimator"]])]
@@ -175,7 +181,7 @@ def _colours(names):
     return {n: cmap(i % 20) for i, n in enumerate(sorted(names))}
 
 
-def _figures(acc: pd.DataFrame, curves: pd.DataFrame, out: Path, colours) -> list[str]:
+def _figures(acc: pd.DataFrame, curves: pd.DataFrame, out: Path, colours, trials: str) -> list[str]:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -225,7 +231,7 @@ def _figures(acc: pd.DataFrame, curves: pd.DataFrame, out: Path, colours) -> lis
                      label=f"true top-k, {notion}")
         top.set_ylabel("regret (share of default gap left)")
         top.set_title(f"Staged tuning after {TRUST_BUDGET} {TRUST_REGIME} trials: tune the top-k "
-                      "(20 random-search trials), rest at default", fontsize=9)
+                      f"({trials} random-search trials), rest at default", fontsize=9)
         top.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
         bottom.axhline(0, color="black", lw=0.8)
         bottom.set_ylabel("regret minus true top-k's (same notion)")
@@ -262,7 +268,7 @@ def build_hpo(store, out, page: str = "README.md") -> Path:
         frame.to_csv(out / "tables" / f"hpo_{name}.csv", index=False)
         (out / "tables" / f"hpo_{name}.md").write_text(_markdown(frame), encoding="utf-8")
     colours = _colours(set(df["estimator"]))
-    figures = _figures(acc, curves, out / "figures", colours)
+    figures = _figures(acc, curves, out / "figures", colours, _trials(at) if not at.empty else "")
     a100 = acc[(acc["regime"] == TRUST_REGIME) & (acc["budget"] == TRUST_BUDGET)]
     text = [
         "# Importance from tuning traces (hpo-v1)", "",
@@ -273,7 +279,7 @@ def build_hpo(store, out, page: str = "README.md") -> Path:
         f"## Which estimator to trust after {TRUST_BUDGET} TPE trials", "", trust(acc, summ, at), "",
         "## Staged-tuning regret", "",
         "Regret = share of the default's gap to the grid minimum left after tuning the top-k "
-        "parameters with 20 random-search trials (exact expectation), the rest at the default; "
+        f"parameters with {_trials(at) if not at.empty else ''} random-search trials (exact expectation), the rest at the default; "
         "`regret_auc` is its mean over k = 1..d, `regret_auc_true` the same for the true top-k of "
         "the estimator's notion, `gap` their paired difference, `no_worse` the share of cells "
         "where the estimate's ranking does as well as the truth's, `regret_all` every parameter "
