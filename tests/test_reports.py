@@ -21,7 +21,7 @@ import benchsens as bs
 from benchsens.reports import build_report, load_cells
 from benchsens.store import Store, export
 
-PROBLEMS = {"p_lin": ["analytic"], "p_mix": ["analytic", "hp-like"], "p_eng": ["engineering"],
+PROBLEMS = {"p_lin": ["analytic", "d=2"], "p_mix": ["analytic", "hp-like", "d=2"], "p_eng": ["engineering"],
             "p_real": ["real", "hp-like"], "p_none": ["real"]}  # p_none has no truth
 ESTIMATORS = {"e_total": ("total", False), "e_first": ("first", False),
               "e_grad": ("derivative", True), "e_dep": ("dependence", False),

@@ -401,12 +401,17 @@ def rank_scope(part: pd.DataFrame, scope: str, budget: int, col: str = "weighted
     return Ranking(scope, budget, matrix, mean_rank, float(stat), float(p), posthoc, excluded)
 
 
+#: Problem tags that name a kind of response surface: the ranking is split by these.
+KIND_TAGS = ("analytic", "family", "engineering", "hp-like", "real")
+
+
 def rankings(df: pd.DataFrame) -> list[Ranking]:
     """One ranking per scope and budget: all problems (target-matched wtau), each problem
     tag when the store has tags, and all problems ranked against ST (every estimator)."""
     scopes = [("all problems", df, "weighted_tau")]
-    if "tags" in df:
-        for tag in sorted({t for ts in df["tags"] for t in ts}):
+    if "tags" in df:  # the kinds of problem; finer tags (d=3, community, loss, ...) would
+        # give scopes of one or two problems, too few for a Friedman test
+        for tag in sorted({t for ts in df["tags"] for t in ts} & set(KIND_TAGS)):
             scopes.append((f"tag {tag}", df[df["tags"].map(lambda ts, t=tag: t in ts)], "weighted_tau"))
     if df["weighted_tau_total"].notna().any():  # stores from before issue 9 lack it
         scopes.append((VS_ST, df, "weighted_tau_total"))
