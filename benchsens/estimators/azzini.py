@@ -27,12 +27,11 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
-from scipy import stats
 
 from ..registry import register_estimator
 from ._params import Interval, StrOptions
 from .base import Design, Estimate, Estimator
-from .sobol import _base_matrices, _bootstrap_counts
+from .sobol import _base_matrices, _bootstrap_counts, _bootstrap_intervals
 
 #: Smallest base sample (a bootstrap needs a few rows).
 _MIN_N = 4
@@ -120,12 +119,5 @@ class Azzini(Estimator):
         if self.n_bootstrap:
             rng = np.random.default_rng(design.info.get("seed", 0))
             b1, bt = _indices(_bootstrap_counts(rng, n, int(self.n_bootstrap)) @ T)
-            alpha = 1.0 - self.confidence
-            z = stats.norm.ppf(0.5 + self.confidence / 2)
-            for label, boot in (("first", b1), ("total", bt)):
-                lo, hi = np.quantile(boot, [alpha / 2, 1 - alpha / 2], axis=0)
-                result.ci[label] = (lo, hi)
-                se = boot.std(axis=0, ddof=1)
-                extras[f"se_{label}"] = se
-                extras[f"conf_{label}"] = z * se
+            _bootstrap_intervals(result, {"first": b1, "total": bt}, self.confidence)
         return result

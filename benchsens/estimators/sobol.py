@@ -166,6 +166,19 @@ def _bootstrap_counts(rng, n: int, resamples: int) -> np.ndarray:
     return np.bincount(idx.ravel(), minlength=resamples * n).reshape(resamples, n).astype(float)
 
 
+def _bootstrap_intervals(result: Estimate, boots: dict, confidence: float) -> None:
+    """Percentile intervals into ``result.ci`` and bootstrap standard errors ``se_<label>``
+    (with the normal half-width ``conf_<label>``, SALib's convention) into its extras."""
+    alpha = 1.0 - confidence
+    z = stats.norm.ppf(0.5 + confidence / 2)
+    for label, boot in boots.items():
+        lo, hi = np.quantile(boot, [alpha / 2, 1 - alpha / 2], axis=0)
+        result.ci[label] = (lo, hi)
+        se = boot.std(axis=0, ddof=1)
+        result.extras[f"se_{label}"] = se
+        result.extras[f"conf_{label}"] = z * se
+
+
 def _square(pairs, d):
     out = np.zeros(pairs.shape[:-1] + (d, d))
     j, k = np.triu_indices(d, 1)
@@ -275,16 +288,11 @@ class Sobol(Estimator):
             rng = np.random.default_rng(design.info.get("seed", 0))
             W = _bootstrap_counts(rng, n, int(self.n_bootstrap))
             b1, bt, b2 = _indices_from_means(W @ T / n, slices, self.first, self.total, d, v_scale)
-            alpha = 1.0 - self.confidence
-            z = stats.norm.ppf(0.5 + self.confidence / 2)
-            for label, boot in (("first", b1), ("total", bt)):
-                lo, hi = np.quantile(boot, [alpha / 2, 1 - alpha / 2], axis=0)
-                result.ci[label] = (lo, hi)
-                se = boot.std(axis=0, ddof=1)
-                extras[f"se_{label}"] = se
-                extras[f"conf_{label}"] = z * se
+            _bootstrap_intervals(result, {"first": b1, "total": bt}, self.confidence)
             if b2 is not None:
+                alpha = 1.0 - self.confidence
                 lo, hi = np.quantile(b2, [alpha / 2, 1 - alpha / 2], axis=0)
                 extras["ci_second"] = (_square(lo, d), _square(hi, d))
+                z = stats.norm.ppf(0.5 + self.confidence / 2)
                 extras["conf_second"] = _square(z * b2.std(axis=0, ddof=1), d)
         return result
