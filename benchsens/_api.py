@@ -58,6 +58,39 @@ def estimate(problem: Problem, estimator, budget: int, seed=0, regime: str = "de
     and charged (``problem.gradient_cost`` evaluations each, ``extras["exact_gradient"]``).
     Budgets above ``max_budget`` (default 10**7) are refused with the memory they would need.
     A sweep cell is exactly this call (see :mod:`benchsens._pipeline`).
+
+    Parameters
+    ----------
+    problem : Problem or str
+        The problem, or a registered name (built with its default parameters).
+    estimator : Estimator or str
+        The estimator, or a registered name (built with its default options).
+    budget : int
+        Function evaluations allowed, at least the estimator's ``min_budget``.
+    seed : int, default 0
+        Non-negative; seeds two independent streams, one for the design (or the given
+        data), one for the evaluation noise: the same call gives the same estimate.
+    regime : str, default "design"
+        ``"design"`` (the estimator's own plan), or ``"random"`` / ``"trace:<sampler>"``
+        (given-data estimators only).
+    max_budget : int, default 10**7
+        Larger budgets are refused.
+
+    Returns
+    -------
+    Estimate
+        With ``n_evals`` the evaluations charged and ``target`` the estimator's.
+
+    Examples
+    --------
+    >>> import numpy as np, benchsens as bs
+    >>> est = bs.estimate("ishigami", "rank_s1", budget=512, seed=0, regime="random")
+    >>> est.target, est.n_evals, est.names
+    ('first', 512, ['x1', 'x2', 'x3'])
+    >>> again = bs.estimate(bs.get_problem("ishigami"), bs.get_estimator("rank_s1"), 512, seed=0,
+    ...                     regime="random")
+    >>> bool(np.array_equal(again.importance, est.importance))
+    True
     """
     if isinstance(problem, str):
         problem = get_problem(problem)

@@ -92,6 +92,33 @@ class GroundTruth:
     A truth is immutable: its arrays are read-only and ``extras`` is a read-only deep copy
     (dicts and lists that refuse changes, read-only arrays), because problems share
     cached truths.
+
+    Parameters
+    ----------
+    first, total : array-like of shape (d,)
+        S1 and ST of every input, finite and in ``[0, 1]`` (round-off of up to 1e-9
+        outside is clipped).
+    kind : {"analytic", "exact", "reference"}
+        How the values were obtained (see above).
+    source : str
+        Non-empty: the paper, formula or computation they come from.
+    second : array-like of shape (d, d), optional
+        Pure second-order indices S2, in ``[0, 1]``.
+    extras : mapping, optional
+        Other importance notions, stored as a read-only deep copy.
+    std_error : mapping of str to array-like of shape (d,), optional
+        Standard errors (>= 0) of the indices; required, with ``"first"`` and
+        ``"total"``, when ``kind="reference"``.
+
+    Examples
+    --------
+    >>> import benchsens as bs
+    >>> truth = bs.GroundTruth(first=[0.2, 0.8], total=[0.2, 0.8], kind="analytic",
+    ...                        source="y = x1 + 2 x2 on U(0, 1)^2: Var = 1/12 + 4/12")
+    >>> truth.d, truth.first.tolist(), truth.first.flags.writeable
+    (2, [0.2, 0.8], False)
+    >>> bs.get_problem("ishigami").truth.total.round(2).tolist()
+    [0.56, 0.44, 0.24]
     """
 
     first: np.ndarray
@@ -151,6 +178,46 @@ class Problem:
     estimators that use gradients: ``None`` means ``d`` (finite differences); a problem
     with a cheaper adjoint declares less. ``func`` must return real numbers: strings,
     other non-numeric objects and complex values raise an error naming the problem.
+
+    Parameters
+    ----------
+    name : str
+        Non-empty; names the problem in sweeps and tables.
+    space : Space
+        The inputs and their distributions.
+    func : callable
+        ``func(X) -> y`` as above.
+    truth : GroundTruth, optional
+        Importances of the noiseless function, with one value per input of ``space``.
+    gradient : callable, optional
+        ``gradient(X) -> (n, d)`` exact noiseless gradient, for estimators that use one.
+    cost : callable, optional
+        ``cost(X) -> (n,)`` recorded seconds of a real evaluation (real grids).
+    tags : sequence of str, optional
+        Labels for :func:`benchsens.list_problems`.
+    noise : float, default 0
+        Relative noise level, >= 0 (see above).
+    params : mapping, optional
+        The factory parameters the problem was built with (shown in its repr and stored
+        with every cell).
+    version : str, optional
+        Stands for the function in cell identities (see above).
+    gradient_cost : float, optional
+        Evaluations charged per gradient, > 0; default ``d``.
+
+    Examples
+    --------
+    >>> import numpy as np, benchsens as bs
+    >>> truth = bs.GroundTruth(first=[0.2, 0.8], total=[0.2, 0.8], kind="analytic",
+    ...                        source="y = x1 + 2 x2 on U(0, 1)^2: Var = 1/12 + 4/12")
+    >>> problem = bs.Problem("linear", bs.Space.unit(2), lambda X: X[:, 0] + 2 * X[:, 1],
+    ...                      truth=truth)
+    >>> problem, problem.evaluate(np.array([[0.5, 0.5], [1.0, 0.0]])).tolist()
+    (<Problem linear d=2>, [1.5, 1.0])
+    >>> noisy = problem.with_noise(0.1)
+    >>> y = noisy.evaluate(np.array([[0.5, 0.5]]), rng=np.random.default_rng(0))
+    >>> y.shape, round(noisy.output_std, 2), noisy.truth is truth
+    ((1,), 0.65, True)
     """
 
     def __init__(

@@ -63,7 +63,21 @@ class Distribution:
 
 
 class Uniform(Distribution):
-    """Uniform on ``[low, high]``."""
+    """Uniform on ``[low, high]``: ``u`` maps linearly onto the interval.
+
+    Parameters
+    ----------
+    low, high : float
+        Finite bounds with ``low < high``.
+
+    Examples
+    --------
+    >>> import benchsens as bs
+    >>> bs.Uniform(0, 10).from_unit([0.0, 0.25, 1.0]).tolist()
+    [0.0, 2.5, 10.0]
+    >>> bs.Uniform(0, 10).to_unit([5.0]).tolist()
+    [0.5]
+    """
 
     kind = "uniform"
 
@@ -87,7 +101,20 @@ class Uniform(Distribution):
 
 
 class LogUniform(Distribution):
-    """Log-uniform on ``[low, high]`` (``log x`` uniform), for scale parameters."""
+    """Log-uniform on ``[low, high]`` (``log x`` uniform), for scale parameters such as
+    learning rates, where every decade is equally likely.
+
+    Parameters
+    ----------
+    low, high : float
+        Finite positive bounds with ``low < high``.
+
+    Examples
+    --------
+    >>> import benchsens as bs
+    >>> bs.LogUniform(1e-3, 10).from_unit([0.0, 0.5, 1.0]).round(6).tolist()
+    [0.001, 0.1, 10.0]
+    """
 
     kind = "loguniform"
 
@@ -118,7 +145,24 @@ class LogUniform(Distribution):
 
 
 class Normal(Distribution):
-    """Gaussian ``N(mean, std**2)``."""
+    """Gaussian ``N(mean, std**2)``; ``u`` maps through the normal quantile function
+    (clipped away from 0 and 1, so a design point at 0 stays finite).
+
+    Parameters
+    ----------
+    mean : float, default 0
+        Finite mean.
+    std : float, default 1
+        Finite standard deviation, > 0.
+
+    Examples
+    --------
+    >>> import benchsens as bs
+    >>> bs.Normal(10, 2).from_unit([0.5, 0.975]).round(2).tolist()
+    [10.0, 13.92]
+    >>> bs.Normal(10, 2).to_unit([10.0]).tolist()
+    [0.5]
+    """
 
     kind = "normal"
 
@@ -202,7 +246,26 @@ class _Finite(Distribution):
 
 class Integer(_Finite):
     """Integers ``low..high`` inclusive; equally likely, or log-uniform with ``log=True``
-    (``P(k)`` proportional to ``log((k + 1) / k)``, for widths and counts)."""
+    (``P(k)`` proportional to ``log((k + 1) / k)``, for widths and counts).
+
+    Parameters
+    ----------
+    low, high : int
+        Integer bounds (integral floats are accepted) with ``low < high``.
+    log : bool, default False
+        Log-uniform weights; needs ``low >= 1``.
+
+    Examples
+    --------
+    >>> import benchsens as bs
+    >>> dist = bs.Integer(1, 4)
+    >>> dist.levels.tolist(), dist.weights.tolist()
+    ([1.0, 2.0, 3.0, 4.0], [0.25, 0.25, 0.25, 0.25])
+    >>> dist.from_unit([0.1, 0.3, 0.99]).tolist()
+    [1.0, 2.0, 4.0]
+    >>> bs.Integer(1, 4, log=True).weights.round(3).tolist()
+    [0.431, 0.252, 0.179, 0.139]
+    """
 
     kind = "integer"
 
@@ -225,7 +288,25 @@ class Integer(_Finite):
 
 
 class Ordinal(_Finite):
-    """A finite ordered set of numbers (e.g. a grid axis), optionally weighted."""
+    """A finite ordered set of numbers (e.g. a grid axis), optionally weighted.
+
+    Parameters
+    ----------
+    levels : sequence of float
+        Strictly increasing, non-empty.
+    weights : sequence of float, optional
+        Probability of each level (>= 0, summing to 1 within ``WEIGHT_SUM_ATOL``);
+        equal weights by default.
+
+    Examples
+    --------
+    >>> import benchsens as bs
+    >>> dist = bs.Ordinal([1, 2, 4], weights=[0.5, 0.25, 0.25])
+    >>> dist.from_unit([0.1, 0.6, 0.9]).tolist()
+    [1.0, 2.0, 4.0]
+    >>> dist.to_unit([1.0, 4.0]).tolist()
+    [0.25, 0.875]
+    """
 
     kind = "ordinal"
 
@@ -243,7 +324,25 @@ class Ordinal(_Finite):
 
 
 class Categorical(_Finite):
-    """Unordered choices; values in a design are the integer codes ``0..k-1``."""
+    """Unordered choices; values in a design are the integer codes ``0..k-1``
+    (a problem's function receives codes; :meth:`decode` gives the labels back).
+
+    Parameters
+    ----------
+    choices : sequence
+        Distinct choices (any objects; a string is refused, not split into letters).
+    weights : sequence of float, optional
+        Probability of each choice (>= 0, summing to 1 within ``WEIGHT_SUM_ATOL``);
+        equal weights by default.
+
+    Examples
+    --------
+    >>> import benchsens as bs
+    >>> dist = bs.Categorical(["relu", "tanh", "gelu"])
+    >>> codes = dist.from_unit([0.1, 0.5, 0.9])
+    >>> codes.tolist(), dist.decode(codes)
+    ([0.0, 1.0, 2.0], ['relu', 'tanh', 'gelu'])
+    """
 
     kind = "categorical"
 
@@ -273,6 +372,28 @@ class Space(Mapping):
     what tuning-from-the-default estimators (``marginal``, ``ablation``) start from, and
     real grids set it from their recorded default. :meth:`default_point` falls back to
     each input's median (``from_unit(0.5)``) and a categorical's first choice.
+
+    Parameters
+    ----------
+    params : mapping of str to Distribution
+        Non-empty; the order of the names is the column order of every design.
+    default : mapping of str to float, optional
+        A value inside the support of every parameter (and only those).
+
+    Examples
+    --------
+    >>> import numpy as np, benchsens as bs
+    >>> space = bs.Space({"lr": bs.LogUniform(1e-4, 1e-1), "layers": bs.Integer(1, 4),
+    ...                   "act": bs.Categorical(["relu", "tanh"])})
+    >>> space.names, space.kinds
+    (['lr', 'layers', 'act'], ['loguniform', 'integer', 'categorical'])
+    >>> X = space.sample(5, np.random.default_rng(0))
+    >>> X.shape, bool(np.array_equal(space.from_unit(space.to_unit(X)), X))
+    ((5, 3), True)
+    >>> space.default_point().round(4).tolist()
+    [0.0032, 3.0, 0.0]
+    >>> bs.Space.unit(2)
+    Space({'x1': Uniform(0.0, 1.0), 'x2': Uniform(0.0, 1.0)})
     """
 
     def __init__(self, params: Mapping[str, Distribution], default: Mapping[str, float] | None = None):

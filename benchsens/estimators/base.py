@@ -87,6 +87,30 @@ class Estimate:
     the number of evaluations charged (a gradient costs ``gradient_cost`` of them);
     ``seconds`` is analysis time only.
 
+    Estimators build it in ``_analyze``; :meth:`Estimator.analyze` then sets ``names``,
+    ``target``, ``n_evals`` and ``seconds`` and clips ``importance`` at 0.
+
+    Parameters
+    ----------
+    names : list of str
+        The input names, in space order.
+    importance : array of shape (d,)
+        Non-negative importance on the estimator's own scale.
+    first, total : array of shape (d,), optional
+        Estimates of S1 and ST, where the method gives them.
+    second : array of shape (d, d), optional
+        Estimates of the pure second-order indices S2.
+    ci : dict, optional
+        ``{index name: (lower, upper)}`` confidence intervals.
+    n_evals : int, default 0
+        Function evaluations charged.
+    seconds : float, default 0
+        Analysis time.
+    extras : dict, optional
+        Other outputs (bounds, diagnostics, ``gamma`` of a local notion, ...).
+    target : str, default "total"
+        One of ``TARGETS``.
+
     Examples
     --------
     >>> import numpy as np, benchsens as bs

@@ -33,19 +33,56 @@ def run_sweep(spec, store=None, workers: int | None = None, dask=None, timeout: 
               allow_imports: bool = False):
     """Run a sweep and return its cells as a DataFrame (see :func:`benchsens.load_results`).
 
-    ``df.attrs["counts"]`` maps every status (ok, error, timeout, skipped) to its number of
-    cells in this sweep (those run now and those found in the store); ``df.attrs["n_failed"]``
-    is the number of error + timeout cells (the CLI exits 1 when it is not 0).
+    The whole spec is checked before any cell runs; cells the store already holds are not
+    run again, so an interrupted sweep resumes where it stopped. Each cell runs in a worker
+    process (or on Dask) under a hard timeout and is written to the store by this process
+    only.
 
-    ``spec``: a TOML path, a dict, a :class:`Spec` or ``"suite:NAME"``. ``store``: the SQLite
-    file (created or resumed; ``None`` = a temporary one). ``workers``: local processes
-    (default ``os.cpu_count()``; more than the cores warns); ``dask``: a scheduler address,
-    ``distributed.Client`` or cluster instead (an address that does not answer within
-    ``execute.DASK_CONNECT_TIMEOUT`` = 10 s raises ConnectionError). ``timeout``: seconds per cell (default: the spec's). ``retry_failed``
-    runs cells stored as error/timeout again. ``progress``: the bar on a terminal and log
-    lines otherwise by default; ``"log"`` forces log lines, ``False`` is silent. ``summary``
-    prints the summary table at the end. ``allow_imports`` lets the spec's ``imports`` run
-    (in this process and the workers); a spec with ``imports`` is refused without it.
+    Parameters
+    ----------
+    spec : str, path, dict or Spec
+        A TOML file, a dict of the same keys, a :class:`Spec` or ``"suite:NAME"``.
+    store : str or path, optional
+        The SQLite file (created or resumed); ``None`` uses a temporary one.
+    workers : int, optional
+        Local worker processes (default ``os.cpu_count()``; more than the cores warns).
+    dask : str, ``distributed.Client`` or cluster, optional
+        Run the cells on Dask instead; a scheduler address that does not answer within
+        ``execute.DASK_CONNECT_TIMEOUT`` (10 s) raises ConnectionError.
+    timeout : float, optional
+        Seconds per cell (default: the spec's).
+    retry_failed : bool, default False
+        Run cells stored as error/timeout again.
+    progress : bool or "log", optional
+        By default a bar on a terminal and log lines otherwise; ``"log"`` forces log
+        lines, ``False`` is silent.
+    summary : bool, default True
+        Print the summary table at the end.
+    allow_imports : bool, default False
+        Let the spec's ``imports`` run (in this process and the workers); a spec with
+        ``imports`` is refused without it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per cell of this sweep (run now or found in the store), columns as
+        :func:`benchsens.load_results`. ``df.attrs["counts"]`` maps every status (ok,
+        error, timeout, skipped) to its number of cells; ``df.attrs["n_failed"]`` is the
+        number of error + timeout cells (the CLI exits 1 when it is not 0).
+
+    Examples
+    --------
+    >>> import os, tempfile, benchsens as bs
+    >>> spec = {"name": "demo", "problems": ["ishigami"], "estimators": ["rank_s1"],
+    ...         "budgets": [64], "seeds": 1}
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     df = bs.run_sweep(spec, store=os.path.join(tmp, "demo.sqlite"), workers=1,
+    ...                       progress=False, summary=False)
+    >>> print(df[["problem", "estimator", "budget", "seed", "status"]].to_string(index=False))
+     problem estimator  budget  seed status
+    ishigami   rank_s1      64     0     ok
+    >>> df.attrs["counts"], df.attrs["n_failed"]
+    ({'ok': 1, 'error': 0, 'timeout': 0, 'skipped': 0}, 0)
     """
     from ..store import STATUSES, Store, load_results
 
