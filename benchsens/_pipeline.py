@@ -146,7 +146,8 @@ def _trace(problem: Problem, budget: int, sampler_name: str, rng, noise_rng):
     with _quiet(optuna):  # Optuna's global verbosity is restored afterwards
         study = optuna.create_study(direction="minimize", sampler=sampler)
         study.optimize(objective, n_trials=budget)
-    return Design.from_sample(space, X, regime=f"trace:{sampler_name}"), y, eval_seconds
+    # inactive entries get the fixed value designs hold, as in the other regimes
+    return Design.from_sample(space, space.fix_inactive(X), regime=f"trace:{sampler_name}"), y, eval_seconds
 
 
 def _copy_given(given):

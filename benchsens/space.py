@@ -2,11 +2,14 @@
 
 Every design is built in ``[0, 1)^d`` and mapped once with :meth:`Space.from_unit`;
 ``to_unit`` maps natural values back (discrete values go to the midpoint of their
-unit cell, so ``from_unit(to_unit(x)) == x``). Inputs are independent.
+unit cell, so ``from_unit(to_unit(x)) == x`` for every design point). Inputs are
+independent; a conditional space (``Space(..., conditions=...)``) fixes the value of a
+parameter where it is inactive.
 """
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 
 import numpy as np
 from scipy.special import ndtr, ndtri
@@ -364,8 +367,28 @@ class Categorical(_Finite):
         return f"Categorical({self.choices!r}, weights={self.weights.tolist()!r})"
 
 
+def _code(dist: "_Finite", value, child: str, parent: str) -> float:
+    """The design value (a categorical's code, an ordinal's level) of a condition's value."""
+    if isinstance(dist, Categorical):
+        for k, choice in enumerate(dist.choices):
+            same = isinstance(choice, (bool, np.bool_)) == isinstance(value, (bool, np.bool_))
+            if same and np.array_equal(np.asarray(choice, dtype=object), np.asarray(value, dtype=object)):
+                return float(k)
+        raise ValueError(f"Space condition of {child!r}: {value!r} is not a choice of {parent!r} "
+                         f"(choices: {dist.choices!r})")
+    try:
+        level = float(value)
+    except (TypeError, ValueError):
+        level = np.nan
+    if isinstance(value, bool) or not dist.contains(np.array([level]))[0]:
+        raise ValueError(f"Space condition of {child!r}: {value!r} is not a level of {parent!r} "
+                         f"(levels: {dist.levels.tolist()})")
+    return level
+
+
 class Space(Mapping):
-    """An ordered mapping of parameter names to independent distributions.
+    """An ordered mapping of parameter names to independent distributions, optionally
+    with conditions (a parameter that exists only under another's choice).
 
     ``default`` (optional) is the configuration a tuner starts from, ``{name: value}`` for
     every parameter in natural units (a categorical's value is its choice's code); it is
@@ -373,12 +396,23 @@ class Space(Mapping):
     real grids set it from their recorded default. :meth:`default_point` falls back to
     each input's median (``from_unit(0.5)``) and a categorical's first choice.
 
+    ``conditions`` make the space conditional: ``{child: (parent, values)}`` says that
+    ``child`` is *active* only where ``parent`` is active and takes one of ``values``
+    (chains are allowed, cycles are not). A problem ignores the value of an inactive
+    parameter; designs (:meth:`from_unit`, :meth:`sample`) hold a fixed value there:
+    inactive values are mapped to the default configuration's value, or the median /
+    first choice without a default (:meth:`fix_inactive`). Inputs stay independent: the
+    distribution of the product space is unchanged, only the inactive entries are fixed.
+
     Parameters
     ----------
     params : mapping of str to Distribution
         Non-empty; the order of the names is the column order of every design.
     default : mapping of str to float, optional
         A value inside the support of every parameter (and only those).
+    conditions : mapping of str to (str, sequence), optional
+        ``{child: (parent, values)}``. The parent must be discrete; ``values`` are choices
+        of a Categorical parent (labels, not codes) or levels of an Ordinal/Integer one.
 
     Examples
     --------
@@ -394,9 +428,20 @@ class Space(Mapping):
     [0.0032, 3.0, 0.0]
     >>> bs.Space.unit(2)
     Space({'x1': Uniform(0.0, 1.0), 'x2': Uniform(0.0, 1.0)})
+
+    Momentum exists only for SGD (its inactive entries hold the median, 0.5):
+
+    >>> cond = bs.Space({"opt": bs.Categorical(["sgd", "adam"]), "momentum": bs.Uniform(0, 1)},
+    ...                 conditions={"momentum": ("opt", ["sgd"])})
+    >>> cond.conditions
+    mappingproxy({'momentum': ('opt', (0.0,))})
+    >>> X = cond.from_unit([[0.2, 0.9], [0.7, 0.9]])
+    >>> X.tolist(), cond.active(X).tolist()
+    ([[0.0, 0.9], [1.0, 0.5]], [[True, True], [True, False]])
     """
 
-    def __init__(self, params: Mapping[str, Distribution], default: Mapping[str, float] | None = None):
+    def __init__(self, params: Mapping[str, Distribution], default: Mapping[str, float] | None = None,
+                 conditions: Mapping[str, tuple] | None = None):
         if not isinstance(params, Mapping) or len(params) == 0:
             raise ValueError(f"Space needs a non-empty mapping of name -> distribution, got {params!r}")
         for name, dist in params.items():
@@ -409,6 +454,59 @@ class Space(Mapping):
                 )
         self._params = dict(params)
         self.default = None if default is None else self._check_default(default)
+        self._condition_labels, codes = self._check_conditions(conditions)
+        self._conditions = MappingProxyType(codes)
+        self._order = self._topological(codes)
+        self._fixed = self.default_point() if codes else None
+
+    def _check_conditions(self, conditions) -> tuple[dict, dict]:
+        """``conditions`` as given (for repr) and normalised to float codes, or a ValueError."""
+        if conditions is None:
+            return {}, {}
+        if not isinstance(conditions, Mapping):
+            raise ValueError(f"Space conditions must be a mapping child -> (parent, values), got {conditions!r}")
+        labels, codes = {}, {}
+        for child, spec in conditions.items():
+            if child not in self._params:
+                raise ValueError(f"Space condition on unknown parameter {child!r} (parameters: {self.names})")
+            if not isinstance(spec, Sequence) or isinstance(spec, str) or len(spec) != 2:
+                raise ValueError(f"Space condition of {child!r} must be a pair (parent, values), got {spec!r}")
+            parent, values = spec
+            if parent not in self._params:
+                raise ValueError(f"Space condition of {child!r}: unknown parent {parent!r} (parameters: {self.names})")
+            if parent == child:
+                raise ValueError(f"Space condition of {child!r}: a parameter cannot be its own parent")
+            dist = self._params[parent]
+            if not dist.discrete:
+                raise ValueError(f"Space condition of {child!r}: parent {parent!r} ~ {dist!r} must be discrete "
+                                 "(Categorical, Ordinal or Integer)")
+            if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or len(values) == 0:
+                kind = "choices" if isinstance(dist, Categorical) else "levels"
+                raise ValueError(f"Space condition of {child!r}: values must be a non-empty list of {kind} "
+                                 f"of {parent!r}, got {values!r}")
+            codes[child] = (parent, tuple(sorted({_code(dist, v, child, parent) for v in values})))
+            labels[child] = (parent, list(values))
+        return labels, codes
+
+    def _topological(self, codes) -> list[tuple[int, int, np.ndarray]]:
+        """``(child column, parent column, parent codes)`` with every parent before its
+        children; a ValueError names a cycle."""
+        names = self.names
+        order, placed = [], set()
+        for child in codes:
+            chain = [child]
+            while chain[-1] in codes and chain[-1] not in placed:
+                parent = codes[chain[-1]][0]
+                if parent in chain:
+                    cycle = " -> ".join(chain[chain.index(parent):] + [parent])
+                    raise ValueError(f"Space conditions form a cycle: {cycle}")
+                chain.append(parent)
+            for name in reversed(chain):
+                if name in codes and name not in placed:
+                    placed.add(name)
+                    order.append((names.index(name), names.index(codes[name][0]),
+                                  np.array(codes[name][1])))
+        return order
 
     def _check_default(self, default) -> dict:
         if not isinstance(default, Mapping) or set(default) != set(self._params):
@@ -427,7 +525,7 @@ class Space(Mapping):
         without one each input's median (a categorical's first choice)."""
         if self.default is not None:
             return np.array([self.default[n] for n in self._params])
-        point = self.from_unit(np.full((1, len(self)), 0.5))[0]
+        point = self._map_unit(np.full((1, len(self)), 0.5))[0]
         point[[d.kind == "categorical" for d in self._params.values()]] = 0.0
         return point
 
@@ -448,11 +546,12 @@ class Space(Mapping):
     def __repr__(self):
         inner = ", ".join(f"{k!r}: {v!r}" for k, v in self._params.items())
         default = "" if self.default is None else f", default={self.default!r}"
-        return f"Space({{{inner}}}{default})"
+        conditions = f", conditions={self._condition_labels!r}" if self.is_conditional else ""
+        return f"Space({{{inner}}}{default}{conditions})"
 
     def __eq__(self, other):
         return (isinstance(other, Space) and list(self.items()) == list(other.items())
-                and self.default == other.default)
+                and self.default == other.default and dict(self._conditions) == dict(other._conditions))
 
     __hash__ = None
 
@@ -468,6 +567,36 @@ class Space(Mapping):
     def kinds(self) -> list[str]:
         return [d.kind for d in self._params.values()]
 
+    @property
+    def conditions(self) -> Mapping[str, tuple[str, tuple[float, ...]]]:
+        """Read-only ``{child: (parent, parent codes)}``: the codes are the parent's values
+        in designs (a categorical's choice codes, an ordinal's levels), sorted."""
+        return self._conditions
+
+    @property
+    def is_conditional(self) -> bool:
+        """True when some parameter has a condition."""
+        return bool(self._conditions)
+
+    def active(self, X) -> np.ndarray:
+        """``(n, d)`` boolean mask of the active entries of ``X`` (natural units): a
+        parameter without a condition is always active; a child is active where its parent
+        is active and takes one of the condition's values."""
+        X = self._check_matrix(X, "X")
+        act = np.ones(X.shape, dtype=bool)
+        for child, parent, codes in self._order:
+            act[:, child] = act[:, parent] & np.isin(X[:, parent], codes)
+        return act
+
+    def fix_inactive(self, X) -> np.ndarray:
+        """A copy of ``X`` with every inactive entry set to that parameter's value in
+        :meth:`default_point` (the fixed value designs hold; the problem ignores it)."""
+        X = self._check_matrix(X, "X").copy()
+        if self.is_conditional:
+            inactive = ~self.active(X)
+            X[inactive] = np.broadcast_to(self._fixed, X.shape)[inactive]
+        return X
+
     def _check_matrix(self, A, what):
         try:
             A = np.asarray(A, dtype=float)
@@ -481,19 +610,26 @@ class Space(Mapping):
         return A
 
     def from_unit(self, U) -> np.ndarray:
-        """Map an ``(n, d)`` array of unit values to natural units."""
+        """Map an ``(n, d)`` array of unit values to natural units (inactive entries of a
+        conditional space get their fixed value, :meth:`fix_inactive`)."""
         U = self._check_matrix(U, "U")
         bad = ~((U >= 0) & (U <= 1))
         if bad.any():
             i, j = np.argwhere(bad)[0]
             raise ValueError(f"U must lie in [0, 1]; U[{i}, {j}] = {U[i, j]!r} ({self.names[j]})")
+        X = self._map_unit(U)
+        return self.fix_inactive(X) if self.is_conditional else X
+
+    def _map_unit(self, U) -> np.ndarray:
+        """Each column through its distribution (no conditions applied)."""
         X = np.empty_like(U)
         for j, dist in enumerate(self._params.values()):
             X[:, j] = dist.from_unit(U[:, j])
         return X
 
     def validate(self, X) -> np.ndarray:
-        """Return ``X`` as a float array after checking its shape and support."""
+        """Return ``X`` as a float array after checking its shape and support (an inactive
+        entry may hold any value in the support: the problem ignores it)."""
         X = self._check_matrix(X, "X")
         for j, (name, dist) in enumerate(self._params.items()):
             inside = dist.contains(X[:, j])

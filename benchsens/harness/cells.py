@@ -104,6 +104,8 @@ def problem_fingerprint(problem) -> str:
     ident: dict = {"space": [[name, repr(dist)] for name, dist in space.items()]}
     if space.default is not None:  # what tuning-from-the-default estimators start from
         ident["default"] = space.default
+    if space.is_conditional:  # only then: unconditional fingerprints stay as they were
+        ident["conditions"] = {child: [parent, list(codes)] for child, (parent, codes) in space.conditions.items()}
     if problem.version is not None:
         ident["version"] = problem.version
     else:
