@@ -13,7 +13,7 @@ import warnings
 
 import numpy as np
 
-__all__ = ["pick_freeze", "assert_truth_matches", "check_estimator", "mixed_problem"]
+__all__ = ["pick_freeze", "assert_truth_matches", "check_estimator", "mixed_problem", "conditional_problem"]
 
 
 def _ratio_se(num_terms, den_terms):
@@ -30,6 +30,8 @@ def pick_freeze(problem, n: int, rng: np.random.Generator, chunk: int = 2**17):
     function with ``n`` i.i.d. base samples; returns ``(first, total, se_first, se_total)``.
 
     Memory stays bounded: each input's AB matrix is built in chunks of ``chunk`` rows.
+    Columns are swapped in the unit cube and mapped with ``from_unit``, so on a conditional
+    space every point is a design point (inactive entries fixed) of the product distribution.
     """
     space, d = problem.space, problem.d
     func = problem._call
@@ -37,17 +39,16 @@ def pick_freeze(problem, n: int, rng: np.random.Generator, chunk: int = 2**17):
     total = np.empty(d)
     se1 = np.empty(d)
     set_ = np.empty(d)
-    A = space.from_unit(rng.random((n, d)))
-    B = space.from_unit(rng.random((n, d)))
-    fA, fB = func(A), func(B)
+    UA, UB = rng.random((n, d)), rng.random((n, d))
+    fA, fB = func(space.from_unit(UA)), func(space.from_unit(UB))
     mu = 0.5 * (fA.mean() + fB.mean())
     den = 0.5 * ((fA - mu) ** 2 + (fB - mu) ** 2)
     for i in range(d):
         fAB = np.empty(n)
         for s in range(0, n, chunk):
-            ABi = A[s : s + chunk].copy()
-            ABi[:, i] = B[s : s + chunk, i]
-            fAB[s : s + chunk] = func(ABi)
+            ABi = UA[s : s + chunk].copy()
+            ABi[:, i] = UB[s : s + chunk, i]
+            fAB[s : s + chunk] = func(space.from_unit(ABi))
         t1 = fB * (fAB - fA)
         tt = 0.5 * (fA - fAB) ** 2
         first[i] = t1.mean() / den.mean()
@@ -100,6 +101,45 @@ def mixed_problem():
         "c": Categorical(["a", "b", "c"], weights=[0.2, 0.3, 0.5]),
     })
     return Problem("conformance_mixed", space, _mixed_func, truth=None)
+
+
+def _conditional_func(X):
+    """``k`` acts only for choices b and c, ``z`` only where ``k`` is active and >= 3;
+    inactive values are never read (multiplied by an exact zero)."""
+    c, x, k, z = X.T
+    active_k = c >= 1
+    active_z = active_k & (k >= 3)
+    offsets = np.array([0.0, 0.5, -0.5])
+    return x + offsets[c.astype(int)] + active_k * 0.3 * k + active_z * (1.0 + x) * z
+
+
+def conditional_problem():
+    """A problem on a conditional space with a chain (``c`` -> ``k`` -> ``z``), with no
+    ground truth (``truth=None``)."""
+    from .problem import Problem
+    from .space import Categorical, Integer, Space, Uniform
+
+    space = Space({
+        "c": Categorical(["a", "b", "c"], weights=[0.4, 0.3, 0.3]),
+        "x": Uniform(0.0, 1.0),
+        "k": Integer(1, 4),
+        "z": Uniform(-1.0, 1.0),
+    }, conditions={"k": ("c", ["b", "c"]), "z": ("k", [3, 4])})
+    return Problem("conformance_conditional", space, _conditional_func, truth=None)
+
+
+def _check_conditional(name, est, seed):
+    """The estimator runs on a conditional space: its design holds fixed inactive values,
+    the estimate conforms and the same seed gives the same result."""
+    problem = conditional_problem()
+    budget = max(int(_step(name, "min_budget on a conditional space", est.min_budget, problem.space)), 128)
+    design, _, result = _run(name, est, problem, budget, seed)
+    if not np.array_equal(problem.space.fix_inactive(design.X), design.X):
+        _fail(name, f"the design on {problem.name} holds inactive values that are not the fixed ones")
+    _, _, again = _run(name, est, problem, budget, seed)
+    if not _same_estimate(result, again):
+        _fail(name, f"the same seed gave different results on {problem.name}: "
+                    f"{result.importance} vs {again.importance}")
 
 
 def _smooth_func(X):
@@ -234,6 +274,9 @@ def check_estimator(est, budget: int | None = None, seed: int = 0) -> None:
     - never plans more than ``budget`` points, and its design is in the space;
     - works on every parameter kind (Uniform, LogUniform, Normal, Integer, log-Integer,
       Ordinal, Categorical) of a problem with ``truth=None``: it only ever sees a Space;
+    - works on a conditional space (:func:`conditional_problem`, a chain of conditions):
+      the design holds the fixed inactive values, the estimate conforms, and the same
+      seed gives the same result;
     - importance: one finite, non-negative value per input, names in space order;
     - the same seed gives an identical design and result, and analysing one design twice
       gives the same result (randomness comes only from the plan's generator);
@@ -284,6 +327,7 @@ def check_estimator(est, budget: int | None = None, seed: int = 0) -> None:
         _check_sobol_scale(name, est, seed)
     _check_options(name, est, space, budget, design, y, seed)
     _check_output_conventions(name, est, design, y)
+    _check_conditional(name, est, seed)
 
     _, _, again = _run(name, est, problem, budget, seed)
     if not _same_estimate(result, again):

@@ -3,7 +3,9 @@
 Each surface mimics the validation error of a learning algorithm as a smooth function of
 its hyperparameters: log-uniform learning rates with a valley, integer depths and widths,
 weighted categorical choices, ordinal grids, interactions, a dummy and a parameter that
-matters only when another takes a given value. The truth is exact: Gauss-Legendre
+matters only when another takes a given value (``hp_sgd`` and ``hp_svm_kernel`` declare it:
+their spaces are conditional, and their functions never read an inactive value, so the
+truth on the full product space is well defined). The truth is exact: Gauss-Legendre
 quadrature in the unit variable over every continuous input (mapped through
 ``from_unit``) times enumeration of every discrete input's levels, then
 :func:`benchsens.anova.grid_anova` on that tensor. Every continuous input enters through
@@ -204,6 +206,67 @@ def _forest(X):
             + bootstrap * 0.03 * (1.0 - max_samples) ** 2 + 0.005 * ~bootstrap)
 
 
+def _sgd_space():
+    return Space({
+        "optimizer": Categorical(["sgd", "adam"], weights=[0.6, 0.4]),
+        "lr": LogUniform(1e-5, 1.0),
+        "momentum": Uniform(0.0, 0.99),
+        "batch_size": Ordinal([32, 64, 128, 256]),
+        "num_workers": Integer(0, 3),
+    }, conditions={"momentum": ("optimizer", ["sgd"])})
+
+
+def _sgd(X):
+    """Validation loss of a network trained with SGD (with momentum) or Adam, on a
+    conditional space: ``momentum`` exists only for SGD.
+
+    SGD's heavy-ball momentum raises the effective step (two decades at 0.99), so the best
+    learning rate falls as momentum rises, and it speeds up training (a penalty for little
+    momentum). Each optimizer's best learning rate follows the batch size (linear scaling
+    for SGD, square-root for Adam); the loss saturates away from it and jumps a decade
+    past it (divergence). ``num_workers`` changes speed only: a dummy. The function never
+    reads ``momentum`` for Adam.
+    """
+    opt, lr, momentum, batch = X[:, :4].T
+    log_lr, log_batch = np.log10(lr), np.log10(batch / 64.0)
+
+    def loss(delta, curvature):
+        return 1.0 - np.exp(-curvature * delta**2) + _sigmoid(3.0 * (delta - 1.0))
+
+    sgd = loss(log_lr + 2.0 * momentum + 1.0 - log_batch, 0.25) + 0.6 * (1.0 - momentum) ** 2
+    adam = loss(log_lr + 3.0 - 0.5 * log_batch, 0.15) + 0.1
+    return 0.2 + np.where(opt == 0, sgd, adam) + 0.02 * np.log2(batch / 32.0)
+
+
+def _svm_kernel_space():
+    return Space({
+        "kernel": Categorical(["linear", "rbf", "poly"], weights=[0.3, 0.4, 0.3]),
+        "C": LogUniform(1e-2, 1e3),
+        "gamma": LogUniform(1e-4, 1.0),
+        "degree": Integer(2, 5),
+        "cache_size": Ordinal([100, 200, 500, 1000]),
+    }, conditions={"gamma": ("kernel", ["rbf", "poly"]), "degree": ("kernel", ["poly"])})
+
+
+def _svm_kernel(X):
+    """Validation error of a support vector classifier on a conditional space: ``gamma``
+    exists only for the rbf and poly kernels, ``degree`` only for poly.
+
+    Linear: only C matters (a shallow valley). RBF: a diagonal ridge of good
+    ``(log C, log gamma)`` pairs and overfitting once gamma is large. Poly: gamma enters
+    raised to the degree, so the ridge's slope in ``log gamma`` grows with the degree, and
+    degrees away from 2-3 fit worse. ``cache_size`` (kernel cache, MB) changes run time
+    only: a dummy. Each kernel's branch reads only its own parameters.
+    """
+    kernel, c, gamma, degree = X[:, :4].T
+    x, g = np.log10(c), np.log10(gamma)
+    linear = 0.16 + 0.1 * (1.0 - np.exp(-0.2 * (x - 0.5) ** 2))
+    rbf = 0.04 + 0.4 * (1.0 - np.exp(-0.08 * (x + g + 1.0) ** 2)) + 0.3 * _sigmoid(2.5 * (g + 0.5))
+    poly = (0.07 + 0.35 * (1.0 - np.exp(-0.06 * (x + 0.6 * degree * (g + 2.0) - 1.0) ** 2))
+            + 0.03 * (degree - 2.5) ** 2)
+    return np.choose(kernel.astype(int), [linear, rbf, poly])
+
+
 # name -> (space factory, function, quadrature nodes per continuous input, description)
 SURFACES = {
     "hp_mlp": (_mlp_space, _mlp, {"lr": 40, "momentum": 12}, "MLP validation loss"),
@@ -212,7 +275,13 @@ SURFACES = {
     "hp_svm": (_svm_space, _svm, {"C": 48, "gamma": 48}, "SVM validation error"),
     "hp_forest": (_forest_space, _forest, {"max_features": 40, "max_samples": 6},
                   "random forest validation error"),
+    "hp_sgd": (_sgd_space, _sgd, {"lr": 48, "momentum": 24},
+               "SGD/Adam validation loss, momentum for SGD only"),
+    "hp_svm_kernel": (_svm_kernel_space, _svm_kernel, {"C": 48, "gamma": 48},
+                      "SVM validation error, gamma for rbf/poly and degree for poly only"),
 }
+#: Tags beyond "hp-like" and "d=<d>".
+_TAGS = {"hp_sgd": ("conditional",), "hp_svm_kernel": ("conditional",)}
 
 
 @functools.lru_cache(maxsize=None)
@@ -232,7 +301,11 @@ def _truth(name: str) -> GroundTruth:
 def _problem(name: str) -> Problem:
     """A new Problem per call around the cached truth (editing one cannot affect another)."""
     space = SURFACES[name][0]()
-    return Problem(name, space, SURFACES[name][1], _truth(name), tags=("hp-like", f"d={len(space)}"))
+    return Problem(name, space, SURFACES[name][1], _truth(name), tags=_tags(name, len(space)))
+
+
+def _tags(name: str, d: int) -> tuple:
+    return ("hp-like", f"d={d}") + _TAGS.get(name, ())
 
 
 def _register(name):
@@ -243,7 +316,7 @@ def _register(name):
 
     factory.__name__ = name
     factory.__doc__ = SURFACES[name][1].__doc__
-    register_problem(name, tags=("hp-like", f"d={d}"))(factory)
+    register_problem(name, tags=_tags(name, d))(factory)
 
 
 for _name in SURFACES:
