@@ -79,7 +79,8 @@ def grid_anova(values: np.ndarray, weights: Sequence[np.ndarray], second: bool =
     centred = values - mean
     cp = centred * p
     variance = float(np.vdot(cp, centred))
-    if variance <= 0:
+    # a constant table leaves only round-off (~1e-32 relative to mean**2): not a variance
+    if variance <= 1e-24 * max(mean * mean, np.finfo(float).tiny):
         raise ValueError("grid_anova: the function is constant on the grid (zero variance)")
     axes = tuple(range(d))
     first = np.empty(d)

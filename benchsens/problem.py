@@ -204,6 +204,13 @@ class Problem:
         Stands for the function in cell identities (see above).
     gradient_cost : float, optional
         Evaluations charged per gradient, > 0; default ``d``.
+    objective : str, optional
+        The name of what ``func`` measures (``"loss"``, ``"log_time"``, ...), for problems
+        with several objectives.
+    objectives : mapping of str to Problem or callable, optional
+        The problem's other objectives on the same space, by name: a :class:`Problem` or a
+        zero-argument callable building one on first use. :meth:`with_objective` returns
+        them; a sweep runs an estimator per objective (spec key ``objectives``).
 
     Examples
     --------
@@ -218,6 +225,9 @@ class Problem:
     >>> y = noisy.evaluate(np.array([[0.5, 0.5]]), rng=np.random.default_rng(0))
     >>> y.shape, round(noisy.output_std, 2), noisy.truth is truth
     ((1,), 0.65, True)
+    >>> grid = bs.get_problem("svc_digits")
+    >>> grid.objective, grid.with_objective("log_time").name
+    ('loss', 'svc_digits.log_time')
     """
 
     def __init__(
@@ -233,6 +243,8 @@ class Problem:
         params: Mapping[str, Any] | None = None,
         version: str | None = None,
         gradient_cost: float | None = None,
+        objective: str | None = None,
+        objectives: Mapping[str, Any] | None = None,
     ):
         if not isinstance(name, str) or not name:
             raise ValueError(f"Problem name must be a non-empty string, got {name!r}")
@@ -278,6 +290,49 @@ class Problem:
         self.version = version
         self.gradient_cost = float(gradient_cost)
         self._output_std = None
+        self._set_objectives(objective, objectives)
+
+    def _set_objectives(self, objective, objectives):
+        if objective is not None and (not isinstance(objective, str) or not objective):
+            raise ValueError(f"Problem {self.name!r}: objective must be a non-empty string, got {objective!r}")
+        others = dict(objectives or {})
+        if others and objective is None:
+            raise ValueError(f"Problem {self.name!r}: name this problem's own objective "
+                             f"(objective=...) when it has others ({sorted(others)})")
+        for key, value in others.items():
+            if not isinstance(key, str) or not key or key == objective:
+                raise ValueError(f"Problem {self.name!r}: objective names must be non-empty strings "
+                                 f"other than its own ({objective!r}), got {key!r}")
+            if not (isinstance(value, Problem) or callable(value)):
+                raise TypeError(f"Problem {self.name!r}: objective {key!r} must be a Problem or a "
+                                f"callable building one, got {type(value).__name__}")
+        self.objective = objective
+        self._objectives = others
+        self._built: dict[str, Problem] = {}
+
+    @property
+    def objectives(self) -> tuple[str, ...]:
+        """Names of the problem's objectives, its own first (empty when it has no name)."""
+        return ((self.objective,) if self.objective else ()) + tuple(self._objectives)
+
+    def with_objective(self, name: str) -> "Problem":
+        """The problem of objective ``name`` (this one for its own), on the same space and
+        with the same noise level."""
+        if name == self.objective:
+            return self
+        if name not in self._objectives:
+            raise KeyError(f"problem {self.name!r} has no objective {name!r} "
+                           f"(objectives: {', '.join(self.objectives) or 'none'})")
+        if name not in self._built:
+            value = self._objectives[name]
+            other = value if isinstance(value, Problem) else value()
+            if not isinstance(other, Problem) or other.space != self.space:
+                raise ValueError(f"problem {self.name!r}: objective {name!r} must build a Problem "
+                                 "on the same space")
+            if self.noise != other.noise:
+                other = other.with_noise(self.noise)
+            self._built[name] = other
+        return self._built[name]
 
     def __repr__(self):
         extra = "".join(f", {k}={v!r}" for k, v in self.params.items())
@@ -301,6 +356,7 @@ class Problem:
         new = Problem(
             self.name, self.space, self.func, self.truth, self._gradient, self._cost,
             self.tags, noise, self.params, self.version, self.gradient_cost,
+            self.objective, self._objectives,
         )
         new._output_std = self._output_std
         return new

@@ -43,7 +43,7 @@ COLUMNS = (
     ("problem", "TEXT"), ("params", "TEXT"), ("problem_fingerprint", "TEXT"),
     ("estimator", "TEXT"), ("options", "TEXT"), ("version", "TEXT"), ("target", "TEXT"),
     ("oracle", "INTEGER"), ("budget", "INTEGER"), ("seed", "INTEGER"), ("noise", "REAL"),
-    ("replicate", "INTEGER"), ("regime", "TEXT"), ("tags", "TEXT"),
+    ("replicate", "INTEGER"), ("regime", "TEXT"), ("tags", "TEXT"), ("objective", "TEXT"),
     ("status", "TEXT NOT NULL"), ("message", "TEXT"), ("traceback", "TEXT"),
     ("names", "TEXT"), ("importance", "TEXT"), ("first", "TEXT"), ("total", "TEXT"),
     ("estimate", "TEXT"), ("scores", "TEXT"),
@@ -58,7 +58,7 @@ _ARRAYS = ("names", "importance", "first", "total", "truth_first", "truth_total"
 _JSON = ("params", "options", "estimate", "warnings", "versions", "tags")
 #: Columns added to schema 2 after its first release, with no change of meaning: a store
 #: without them is migrated on write (``ALTER TABLE ... ADD COLUMN``) and read as NULL.
-_ADDED = ("tags",)
+_ADDED = ("tags", "objective")
 _FLAGS = ("replicate", "oracle")  # 0/1 in SQLite, bool in load_results
 
 

@@ -1,6 +1,6 @@
 """Print one row per real surface: size, top-3 parameters by total Sobol' index, noise-to-signal.
 
-Usage: python scripts/real_surfaces_table.py [--time]   (--time: the training-seconds surfaces)
+Usage: python scripts/real_surfaces_table.py [--time | --log_time | --memory]   (default: the losses)
 Every value is computed from the registered problems' exact grid truth.
 """
 import sys
@@ -12,8 +12,8 @@ import benchsens as bs
 
 
 def main(argv):
-    want_time = "--time" in argv
-    names = [n for n in bs.list_problems(tag="real") if n.endswith(".time") == want_time]
+    objective = next((a[2:] for a in argv if a in ("--time", "--log_time", "--memory")), "loss")
+    names = bs.list_problems(tag=objective)
     print(f"| surface | d | configs | replicates | top-3 by ST | max S2 pair | noise/signal | load s |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for name in names:

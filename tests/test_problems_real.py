@@ -17,7 +17,14 @@ OURS = real_sklearn.grid_names()
 REAL = bs.list_problems(tag="real")
 # one community table per family runs by default; every table under -m slow
 COMMUNITY_FAST = ["hpobench_mlp.australian", "fcnet.protein_structure", "nasbench201.cifar10"]
-COMMUNITY_ALL = [n for n in REAL if "community" in PROBLEMS.tags(n) and not n.endswith(".time")]
+COMMUNITY_ALL = [n for n in REAL if {"community", "loss"} <= set(PROBLEMS.tags(n))]
+OBJECTIVES = ("loss", "time", "log_time", "memory")
+
+
+def _grid(name):
+    """The grid a registered surface belongs to (its name without the objective suffix)."""
+    objective = next(t for t in PROBLEMS.tags(name) if t in OBJECTIVES)
+    return name if objective == "loss" else name.removesuffix("." + objective)
 
 
 # ---------------------------------------------------------------- independent computations
@@ -191,22 +198,23 @@ def _check_invariants(p):
     assert {"real", "grid"} <= set(p.tags)
 
 
-@pytest.mark.parametrize("name", [n for n in REAL if n.split(".time")[0] in OURS + COMMUNITY_FAST])
+@pytest.mark.parametrize("name", [n for n in REAL if _grid(n) in OURS + COMMUNITY_FAST])
 def test_invariants(name):
     _check_invariants(bs.get_problem(name))
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", [n for n in REAL if n.split(".time")[0] in set(COMMUNITY_ALL) - set(COMMUNITY_FAST)])
+@pytest.mark.parametrize("name", [n for n in REAL if _grid(n) in set(COMMUNITY_ALL) - set(COMMUNITY_FAST)])
 def test_invariants_all_community(name):
     _check_invariants(bs.get_problem(name))
 
 
 def test_registry_lists_at_least_20_real_surfaces():
-    loss = [n for n in REAL if not n.endswith(".time")]
+    loss = [n for n in REAL if _grid(n) == n]
     assert len(loss) >= 20 and len(COMMUNITY_ALL) == 15 and len(OURS) >= 5
     timed = [n for n in loss if n not in OURS or real_sklearn.read_meta(n).get("time_surface", True)]
-    assert len(timed) >= 18 and all(n + ".time" in REAL for n in timed)
+    assert len(timed) >= 18 and all(n + ".time" in REAL and n + ".log_time" in REAL for n in timed)
+    assert all(bs.get_problem(n).objectives[:3] == ("loss", "time", "log_time") for n in timed[:2])
 
 
 # ---------------------------------------------------------------- community tables

@@ -284,18 +284,19 @@ def test_categorical_refuses_a_string_as_its_choices():
     assert bs.Categorical(["abc"]).choices == ["abc"]
 
 
-def test_tags_column_added_to_an_early_schema_2_store(tmp_path):
-    """Schema-2 stores written before the ``tags`` column existed are read with tags None and
-    migrated (column added, rows untouched) when opened for writing."""
+@pytest.mark.parametrize("column", ["tags", "objective"])
+def test_column_added_to_an_early_schema_2_store(tmp_path, column):
+    """Schema-2 stores written before the ``tags``/``objective`` columns existed are read with
+    the column None and migrated (column added, rows untouched) when opened for writing."""
     path = make_store(tmp_path / "s.sqlite", n=5)
     with sqlite3.connect(path) as db:
-        db.execute("ALTER TABLE cells DROP COLUMN tags")
-    before = load_results(path).drop(columns="tags")
-    assert load_results(path)["tags"].isna().all()
+        db.execute(f"ALTER TABLE cells DROP COLUMN {column}")
+    before = load_results(path).drop(columns=column)
+    assert load_results(path)[column].isna().all()
     Store(path).close()
     with sqlite3.connect(path) as db:
-        assert "tags" in {row[1] for row in db.execute("PRAGMA table_info(cells)")}
-    pd.testing.assert_frame_equal(load_results(path).drop(columns="tags"), before)
+        assert column in {row[1] for row in db.execute("PRAGMA table_info(cells)")}
+    pd.testing.assert_frame_equal(load_results(path).drop(columns=column), before)
 
 
 def test_export_to_csv_gz_is_gzipped_and_reproducible(tmp_path):

@@ -152,13 +152,21 @@ class Cell:
     estimator_obj: Any = dataclasses.field(default=None, compare=False, repr=False)
     #: the problem's tags (``analytic``, ``real``, ...), stored for reports; not identity
     tags: tuple[str, ...] = dataclasses.field(default=(), compare=False)
+    #: the objective run (``problem.with_objective``); "" for the problem's own, so cells of
+    #: problems without other objectives keep their keys
+    objective: str = ""
+    #: the name of the objective run, own ones included (``loss``), stored for reports
+    objective_name: str = dataclasses.field(default="", compare=False)
 
     def identity(self) -> dict:
-        return {"problem": self.problem, "params": self.params,
-                "problem_fingerprint": self.problem_fingerprint, "estimator": self.estimator,
-                "options": self.options, "version": self.version, "budget": self.budget,
-                "seed": self.seed, "noise": float(self.noise), "replicate": bool(self.replicate),
-                "regime": self.regime}
+        ident = {"problem": self.problem, "params": self.params,
+                 "problem_fingerprint": self.problem_fingerprint, "estimator": self.estimator,
+                 "options": self.options, "version": self.version, "budget": self.budget,
+                 "seed": self.seed, "noise": float(self.noise), "replicate": bool(self.replicate),
+                 "regime": self.regime}
+        if self.objective:
+            ident["objective"] = self.objective
+        return ident
 
     @property
     def key(self) -> str:
@@ -179,7 +187,8 @@ class Cell:
         return int(self.key if self.regime == "design" else self.data_key, 16)
 
     def label(self) -> str:
-        return (f"{self.problem} x {self.estimator} budget={self.budget} seed={self.seed}"
+        return (f"{self.problem}" + (f"[{self.objective}]" if self.objective else "")
+                + f" x {self.estimator} budget={self.budget} seed={self.seed}"
                 + (f" noise={self.noise}" if self.noise else "")
                 + (" replicate" if self.replicate else "")
                 + (f" {self.regime}" if self.regime != "design" else ""))
@@ -192,15 +201,17 @@ class Cell:
                 "version": self.version, "target": self.target, "oracle": bool(self.oracle),
                 "budget": self.budget, "seed": self.seed, "noise": float(self.noise),
                 "replicate": bool(self.replicate), "regime": self.regime,
-                "tags": canonical_json(list(self.tags))}
+                "tags": canonical_json(list(self.tags)), "objective": self.objective_name or None}
 
     def build_problem(self):
         from .._api import get_problem
 
         noise = "replicate" if self.replicate else self.noise
         if self.problem_obj is not None:
-            return self.problem_obj.with_noise(noise) if noise else self.problem_obj
-        return get_problem(self.problem, noise=noise, **self.params)
+            problem = self.problem_obj.with_noise(noise) if noise else self.problem_obj
+        else:
+            problem = get_problem(self.problem, noise=noise, **self.params)
+        return problem.with_objective(self.objective) if self.objective else problem
 
     def build_estimator(self):
         from .._api import get_estimator
@@ -225,6 +236,19 @@ def _problem_for(entry, noise, where):
     if not isinstance(problem, Problem):
         raise SpecError(f"{where}: problem {entry.name!r} did not build a Problem")
     return problem
+
+
+def _objective_for(problem, entry, objective, where):
+    """``problem.with_objective(objective)`` ("" = the problem itself), errors as SpecError."""
+    if not objective:
+        return problem
+    try:
+        return problem.with_objective(objective)
+    except KeyError as exc:
+        raise SpecError(f"{where}: {exc.args[0]}") from None
+    except Exception as exc:  # noqa: BLE001 - whatever an objective's factory raises
+        raise SpecError(f"{where}: objective {objective!r} of problem {entry.name!r}: "
+                        f"{type(exc).__name__}: {exc}") from None
 
 
 def _estimator_for(entry, where):
@@ -261,17 +285,20 @@ def expand(spec: Spec, allow_imports: bool = False) -> tuple[list[Cell], list[tu
 
     import_modules(spec, allow_imports)
     errors: list[str] = []
-    problems = []  # (entry, noise, replicate, Problem, fingerprint)
+    problems = []  # (entry, noise, replicate, objective, Problem, fingerprint)
     # replicate noise reads recorded folds: it is not combined with a Gaussian level
     variants = [(noise, rep) for rep in spec.replicate for noise in spec.noise if not (rep and noise)]
     for i, entry in enumerate(spec.problems):
         for noise, replicate in variants:
             try:
                 problem = _problem_for(entry, "replicate" if replicate else noise, f"problems[{i}]")
+                runs = [(o, _objective_for(problem, entry, o, f"problems[{i}]"))
+                        for o in (entry.objectives or spec.objectives or ("",))]
             except SpecError as exc:
                 errors.append(str(exc))
                 break
-            problems.append((entry, noise, replicate, problem, problem_fingerprint(problem)))
+            problems.extend((entry, noise, replicate, "" if run is problem else o, run,
+                             problem_fingerprint(run)) for o, run in runs)
     estimators = []
     for i, entry in enumerate(spec.estimators):
         try:
@@ -282,7 +309,7 @@ def expand(spec: Spec, allow_imports: bool = False) -> tuple[list[Cell], list[tu
         raise SpecError(_bullet(spec, errors))
 
     cells, skipped, seen = [], [], {}
-    for p_entry, noise, replicate, problem, fingerprint in problems:
+    for p_entry, noise, replicate, objective, problem, fingerprint in problems:
         for e_entry, est, options in estimators:
             try:
                 need = {r: min_budget(problem, est, r) for r in e_entry.regimes or spec.regimes}
@@ -306,7 +333,7 @@ def expand(spec: Spec, allow_imports: bool = False) -> tuple[list[Cell], list[tu
                                     type(est).target or "total",  # as Estimator.analyze reports it
                                     bool(type(est).oracle),
                                     spec.imports, p_entry.instance, e_entry.instance,
-                                    tuple(problem.tags))
+                                    tuple(problem.tags), objective, problem.objective or "")
                         reason = None
                         if regime != "design" and not est.given_data:
                             reason = (f"estimator {est.name!r} analyses only its own design "
@@ -387,7 +414,7 @@ _FINGERPRINTS: dict[tuple, str] = {}
 def _check_fingerprint(cell, problem) -> None:
     """The worker's problem must be the one the driver identified (e.g. a Dask worker with
     other code installed): a mismatch is an error, not a row under the wrong identity."""
-    ident = (cell.problem, canonical_json(cell.params), cell.noise, cell.replicate)
+    ident = (cell.problem, canonical_json(cell.params), cell.noise, cell.replicate, cell.objective)
     if cell.problem_obj is not None or ident not in _FINGERPRINTS:
         _FINGERPRINTS[ident] = problem_fingerprint(problem)
     if _FINGERPRINTS[ident] != cell.problem_fingerprint:

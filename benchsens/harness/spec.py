@@ -16,6 +16,12 @@ Layout (see ``examples/sweep.toml`` for an annotated example)::
     max_budget = 10000000        # budgets above are refused (memory: n x d x 8 bytes x 2 at least)
     imports = []                 # modules that register extra problems/estimators: RUNS THEIR
                                  # CODE, so honoured only with --allow-imports (allow_imports=True)
+    objectives = ["loss", "log_time", "pareto"]   # optional: run every problem per objective
+                                 # (problem.with_objective; a problem without one is an error)
+
+    [[problems]]
+    name = "svc_digits"
+    objectives = ["loss", "memory"]   # optional: replaces the sweep's objectives
 
     [[problems]]
     name = "sobol_g"
@@ -61,8 +67,8 @@ DEFAULT_TIMEOUT = 600.0
 _MAX_SEEDS = 100_000
 
 _TOP_KEYS = ("name", "description", "budgets", "seeds", "noise", "replicate", "regimes", "timeout",
-             "below_minimum", "max_budget", "imports", "problems", "estimators")
-_PROBLEM_KEYS = ("name", "params")
+             "below_minimum", "max_budget", "imports", "objectives", "problems", "estimators")
+_PROBLEM_KEYS = ("name", "params", "objectives")
 _ESTIMATOR_KEYS = ("name", "options", "budgets", "regimes")
 
 
@@ -77,6 +83,7 @@ class ProblemEntry:
     name: str
     params: dict
     instance: Any = None
+    objectives: tuple[str, ...] | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -108,6 +115,7 @@ class Spec:
     imports: tuple[str, ...] = ()
     description: str = ""
     source: str = "<dict>"
+    objectives: tuple[str, ...] | None = None
 
     def to_dict(self) -> dict:
         """JSON-able form (instances appear by name and parameters)."""
@@ -117,7 +125,10 @@ class Spec:
             "replicate": list(self.replicate), "regimes": list(self.regimes), "timeout": self.timeout,
             "below_minimum": self.below_minimum, "max_budget": self.max_budget,
             "imports": list(self.imports),
-            "problems": [{"name": p.name, "params": p.params} for p in self.problems],
+            **({"objectives": list(self.objectives)} if self.objectives else {}),
+            "problems": [{"name": p.name, "params": p.params,
+                          **({"objectives": list(p.objectives)} if p.objectives else {})}
+                         for p in self.problems],
             "estimators": [
                 {"name": e.name, "options": e.options,
                  **({"budgets": list(e.budgets)} if e.budgets is not None else {}),
@@ -267,13 +278,23 @@ def _named_table(item, kind: str, allowed, where) -> dict:
     return item
 
 
+def _objectives(value, where) -> tuple[str, ...]:
+    """A non-empty list of distinct objective names."""
+    items = _as_list(value, where)
+    if not items or not all(isinstance(o, str) and o for o in items):
+        raise SpecError(f"{where}: expected a non-empty list of objective names, got {value!r}")
+    return _nonempty_unique(items, where)
+
+
 def _problem_entry(item, where) -> ProblemEntry:
     from ..problem import Problem
 
     if isinstance(item, Problem):
         return ProblemEntry(item.name, dict(item.params), item)
     item = _named_table(item, "problem", _PROBLEM_KEYS, where)
-    return ProblemEntry(item["name"], _json_table(item.get("params", {}), f"{where}.params"))
+    objectives = _objectives(item["objectives"], f"{where}.objectives") if "objectives" in item else None
+    return ProblemEntry(item["name"], _json_table(item.get("params", {}), f"{where}.params"),
+                        objectives=objectives)
 
 
 def _estimator_entry(item, where) -> EstimatorEntry:
@@ -343,6 +364,7 @@ def parse_spec(raw: dict, source: str = "<dict>") -> Spec:
         max_budget=_max_budget(raw.get("max_budget", MAX_BUDGET), f"{source}: max_budget"),
         imports=tuple(imports),
         source=source,
+        objectives=_objectives(raw["objectives"], f"{source}: objectives") if "objectives" in raw else None,
     )
 
 

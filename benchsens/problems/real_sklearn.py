@@ -1,8 +1,11 @@
 """Our own real grids (folders of ``benchsens.grids``), built from scikit-learn's bundled data.
 
-Each folder holds ``meta.toml`` and ``table.csv`` written by its ``recipe.py``. A folder is
-registered as ``<folder>`` (the loss) and ``<folder>.time`` (fit seconds, unless its meta.toml
-sets ``time_surface = false`` because the fits are too short to time); tables are parsed
+Each folder holds ``meta.toml``, ``table.csv`` and (optionally) ``memory.csv`` written by its
+``recipe.py``. A folder is registered as ``<folder>`` (the loss), ``<folder>.time`` (fit seconds)
+and ``<folder>.log_time`` (log10 fit seconds, the cost objective to analyse), unless its
+meta.toml sets ``time_surface = false`` because the fits are too short to time, and
+``<folder>.memory`` when it has ``memory.csv``; each reaches the others and the Pareto
+indicators of (loss, log10 seconds) with ``problem.with_objective(name)``. Tables are parsed
 with the csv module and numpy (no pandas) on first use and cached.
 """
 from __future__ import annotations
@@ -16,7 +19,7 @@ import numpy as np
 
 from ..registry import register_problem
 from ..space import Categorical, Ordinal, Space
-from .real_grid import GridProblem, grid_truth
+from .real_grid import GridProblem, grid_truth, objective_tables
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -45,21 +48,57 @@ def _space(meta) -> Space:
             params[axis["name"]] = Categorical(axis["levels"])
         else:
             raise ValueError(f"grid {meta['name']!r}: axis {axis['name']!r} has unknown kind {axis['kind']!r}")
-    return Space(params)
+    if not meta.get("conditions"):
+        return Space(params)
+    return Space(params, default=_default_values(meta, params), conditions=_conditions(meta, params))
 
 
-@functools.lru_cache(maxsize=None)
-def load_grid(name: str):
-    """``(space, loss, seconds, default_index, meta)`` of one of our grids; ``loss`` and
-    ``seconds`` have shape ``(*levels, replicates)`` and are read-only."""
-    meta = read_meta(name)
-    space = _space(meta)
+def _default_values(meta, params) -> dict:
+    """meta.toml's ``[default]`` in a Space's natural units (a categorical's choice index)."""
+    out = {}
+    for name, dist in params.items():
+        value = meta["default"].get(name)
+        if isinstance(dist, Categorical):
+            if value not in dist.choices:
+                raise ValueError(f"grid {meta['name']!r} (meta.toml): default {name}={value!r} is not one of {list(dist.choices)}")
+            value = dist.choices.index(value)
+        out[name] = value
+    return out
+
+
+def _conditions(meta, params) -> dict:
+    """meta.toml's ``[conditions]`` (``child = { parent = ..., values = [...] }``) as
+    ``{child: (parent, values)}``, every name and value checked against the axes."""
+    where = f"grid {meta['name']!r} (meta.toml [conditions])"
+    out = {}
+    for child, cond in meta["conditions"].items():
+        if child not in params:
+            raise ValueError(f"{where}: {child!r} is not an axis")
+        if not isinstance(cond, dict) or set(cond) != {"parent", "values"}:
+            raise ValueError(f"{where}: {child} must be {{ parent = ..., values = [...] }}, got {cond!r}")
+        parent, values = cond["parent"], cond["values"]
+        if parent not in params or parent == child:
+            raise ValueError(f"{where}: parent {parent!r} of {child!r} is not another axis")
+        dist = params[parent]
+        levels = list(dist.choices) if isinstance(dist, Categorical) else dist.levels.tolist()
+        bad = [v for v in values if v not in levels]
+        if not values or bad:
+            raise ValueError(f"{where}: values {values!r} of {child!r} must be levels of {parent!r} {levels}")
+        out[child] = (parent, list(values))
+    return out
+
+
+def _read_table(name: str, filename: str, space: Space):
+    """``(header, body, flat positions)`` of a per-configuration CSV of one grid, checked to
+    hold every configuration of the full grid exactly once."""
     shape = tuple(d.levels.size for d in space.dists)
-    rows = list(csv.reader((GRIDS / name / "table.csv").read_text().splitlines()))
+    rows = list(csv.reader((GRIDS / name / filename).read_text().splitlines()))
     header, body = rows[0], np.array(rows[1:], dtype=object)
-    where = f"grid {name!r} (table.csv)"
+    where = f"grid {name!r} ({filename})"
     idx = []
     for axis_name, dist in space.items():
+        if axis_name not in header:
+            raise ValueError(f"{where}: no column {axis_name!r}")
         column = body[:, header.index(axis_name)]
         if isinstance(dist, Categorical):
             lookup = {c: k for k, c in enumerate(dist.choices)}
@@ -73,54 +112,114 @@ def load_grid(name: str):
     if flat.size != int(np.prod(shape)) or np.unique(flat).size != flat.size:
         raise ValueError(f"{where}: {flat.size} rows ({np.unique(flat).size} distinct) for a "
                          f"full grid of {int(np.prod(shape))} configurations")
+    return header, body, flat
+
+
+def _tensor(header, body, flat, shape, columns):
+    out = np.empty((flat.size, len(columns)))
+    out[flat] = body[:, [header.index(c) for c in columns]].astype(float)
+    out = out.reshape(shape + (len(columns),))
+    out.flags.writeable = False
+    return out
+
+
+@functools.lru_cache(maxsize=None)
+def load_grid(name: str):
+    """``(space, loss, seconds, default_index, meta)`` of one of our grids; ``loss`` and
+    ``seconds`` have shape ``(*levels, replicates)`` and are read-only."""
+    meta = read_meta(name)
+    space = _space(meta)
+    shape = tuple(d.levels.size for d in space.dists)
+    header, body, flat = _read_table(name, "table.csv", space)
 
     def tensor(prefix):
-        cols = [k for k, h in enumerate(header) if h.startswith(prefix + "_r")]
-        out = np.empty((flat.size, len(cols)))
-        out[flat] = body[:, cols].astype(float)
-        out = out.reshape(shape + (len(cols),))
-        out.flags.writeable = False
-        return out
+        return _tensor(header, body, flat, shape, [h for h in header if h.startswith(prefix + "_r")])
 
     default = tuple(int(space[n].index(np.array([v], float))[0]) if not isinstance(space[n], Categorical)
                     else space[n].choices.index(v) for n, v in meta["default"].items())
     if min(default) < 0:
-        raise ValueError(f"{where}: meta.toml default {meta['default']} is not on the grid")
+        raise ValueError(f"grid {name!r} (table.csv): meta.toml default {meta['default']} is not on the grid")
     return space, tensor("loss"), tensor("fit_seconds"), default, meta
 
 
 @functools.lru_cache(maxsize=None)
+def load_memory(name: str):
+    """Peak traced memory of one fit per configuration (MiB), shape ``(*levels, 1)``,
+    read-only; None when the grid has no ``memory.csv``."""
+    if not (GRIDS / name / "memory.csv").is_file():
+        return None
+    space = load_grid(name)[0]
+    header, body, flat = _read_table(name, "memory.csv", space)
+    where = f"grid {name!r} (memory.csv)"
+    if "peak_mib" not in header:
+        raise ValueError(f"{where}: no column 'peak_mib'")
+    for text in body[:, header.index("peak_mib")]:
+        try:
+            value = float(text)
+        except ValueError:
+            value = float("nan")
+        if not np.isfinite(value) or value < 0:
+            raise ValueError(f"{where}: peak_mib={text!r} is not a finite number >= 0")
+    return _tensor(header, body, flat, tuple(d.levels.size for d in space.dists), ["peak_mib"])
+
+
+@functools.lru_cache(maxsize=None)
+def objectives(name: str) -> dict:
+    """:func:`~benchsens.problems.real_grid.objective_tables` of one grid: loss, and with
+    recorded seconds (``time_surface``) time, log_time and the Pareto indicators; memory
+    where recorded."""
+    _, loss, seconds, _, meta = load_grid(name)
+    return objective_tables(loss, seconds if meta.get("time_surface", True) else None, load_memory(name))
+
+
+@functools.lru_cache(maxsize=None)
 def _truth(name: str, objective: str):
-    space, loss, seconds, default, meta = load_grid(name)
-    what = meta["metric"] if objective == "loss" else "fit seconds"
+    space, _, _, default, meta = load_grid(name)
+    table, what = objectives(name)[objective]
+    what = meta["metric"] if objective == "loss" else what
     source = (
         f"exact discrete functional ANOVA (benchsens.anova.grid_anova, uniform level weights) of "
-        f"{what}, mean over {meta['n_replicates']} replicates ({meta['replicate']}; {meta['cv']}), "
+        f"{what}, mean over {table.shape[-1]} replicates ({meta['replicate']}; {meta['cv']}), "
         f"of {meta['model']} on {meta['dataset']}, all {meta['n_configurations']} configurations; "
         f"table built by problems/{name}/recipe.py with scikit-learn {meta['sklearn_version']} "
         f"on {meta['build_time']}. Default: {meta['default_note']}"
     )
-    return grid_truth(space, loss if objective == "loss" else seconds, default, source)
+    return grid_truth(space, table, default, source)
 
 
-def _make_factory(name: str, objective: str, registered: str, tags):
+#: Objectives registered as problems of their own (``<grid>.<objective>``; the loss is
+#: ``<grid>``); the Pareto indicators are reached with ``with_objective``.
+REGISTERED = ("loss", "time", "log_time", "memory")
+
+
+def _build(name: str, objective: str, tags) -> GridProblem:
+    space, _, seconds, _, _ = load_grid(name)
+    others = {o: functools.partial(_build, name, o, tags) for o in objectives(name) if o != objective}
+    return GridProblem(name + ("" if objective == "loss" else f".{objective}"), space,
+                       objectives(name)[objective][0], _truth(name, objective), seconds=seconds,
+                       tags=tags, objective=objective, objectives=others)
+
+
+def _make_factory(name: str, objective: str, tags):
     def factory() -> GridProblem:
-        space, loss, seconds, _, _ = load_grid(name)
-        return GridProblem(registered, space, loss if objective == "loss" else seconds,
-                           _truth(name, objective), seconds=seconds, tags=tags)
+        return _build(name, objective, tags)
 
-    factory.__doc__ = f"{name}: {'loss' if objective == 'loss' else 'fit seconds'} on our full scikit-learn grid (exact truth)."
+    factory.__doc__ = (f"{name}: {objective} on our full scikit-learn grid (exact truth); other "
+                       "objectives via with_objective.")
     return factory
 
 
 def _register_all():
     for name in grid_names():
         d = len(read_meta(name)["axes"])
-        meta = read_meta(name)
-        objectives = (("loss", ""), ("time", ".time")) if meta.get("time_surface", True) else (("loss", ""),)
-        for objective, suffix in objectives:
+        has_time = read_meta(name).get("time_surface", True)
+        has_memory = (GRIDS / name / "memory.csv").is_file()
+        for objective in REGISTERED:
+            if (objective in ("time", "log_time") and not has_time) or (objective == "memory" and not has_memory):
+                continue
             tags = ("real", "grid", "sklearn", f"d={d}", objective)
-            register_problem(name + suffix, tags=tags)(_make_factory(name, objective, name + suffix, tags))
+            register_problem(name + ("" if objective == "loss" else f".{objective}"),
+                             tags=tags)(_make_factory(name, objective, tags))
 
 
 _register_all()
