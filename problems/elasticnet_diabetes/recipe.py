@@ -4,7 +4,8 @@ fit_intercept stays on. The bundled diabetes features are already centred and sc
 norm, so standardising multiplies every feature by ~sqrt(n): the useful alpha range moves by
 orders of magnitude, a strong alpha x standardize interaction. Loss: mean squared error on
 the held-out fold of a 5-fold CV repeated twice (one replicate per fold; the repeat index
-seeds ``selection='random'``). Run: ``python problems/elasticnet_diabetes/recipe.py``.
+seeds ``selection='random'``).
+Run: ``python problems/elasticnet_diabetes/recipe.py`` (``--memory``: only the memory pass).
 """
 import sys
 from pathlib import Path
@@ -18,12 +19,12 @@ from sklearn.preprocessing import StandardScaler
 
 sys.dont_write_bytecode = True  # keep the shipped folder free of __pycache__
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from _recipe import build_grid  # noqa: E402
+from _recipe import run  # noqa: E402
 
 N_SPLITS, N_REPEATS = 5, 2
 
 
-def main(out_dir=Path(__file__).resolve().parent):
+def recipe(out_dir=Path(__file__).resolve().parent):
     X, y = load_diabetes(return_X_y=True)
     splits = list(RepeatedKFold(n_splits=N_SPLITS, n_repeats=N_REPEATS, random_state=0).split(X))
     axes = [
@@ -42,8 +43,8 @@ def main(out_dir=Path(__file__).resolve().parent):
         return float(np.mean((model.predict(X_test) - y_test) ** 2))
 
     default = {"alpha": 1.0, "l1_ratio": 0.5, "standardize": "false", "selection": "cyclic"}
-    build_grid(
-        out_dir, axes=axes, default=default, make_model=make_model, loss=loss, X=X, y=y,
+    return dict(
+        out_dir=out_dir, axes=axes, default=default, make_model=make_model, loss=loss, X=X, y=y,
         splits=splits, replicate_of_split=np.arange(len(splits)),
         seed_of_split=np.repeat(np.arange(N_REPEATS), N_SPLITS).tolist(),
         meta=dict(
@@ -64,4 +65,4 @@ def main(out_dir=Path(__file__).resolve().parent):
 
 
 if __name__ == "__main__":
-    main()
+    run(recipe)

@@ -2,7 +2,7 @@
 
 A cheap sanity surface (36 configurations). Loss: mean squared error on the held-out fold of
 a 5-fold CV repeated 4 times (one replicate per fold).
-Run: ``python problems/knn_diabetes/recipe.py``.
+Run: ``python problems/knn_diabetes/recipe.py`` (``--memory``: only the memory pass).
 """
 import sys
 from pathlib import Path
@@ -14,12 +14,12 @@ from sklearn.neighbors import KNeighborsRegressor
 
 sys.dont_write_bytecode = True  # keep the shipped folder free of __pycache__
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from _recipe import build_grid  # noqa: E402
+from _recipe import run  # noqa: E402
 
 N_SPLITS, N_REPEATS = 5, 4
 
 
-def main(out_dir=Path(__file__).resolve().parent):
+def recipe(out_dir=Path(__file__).resolve().parent):
     X, y = load_diabetes(return_X_y=True)
     splits = list(RepeatedKFold(n_splits=N_SPLITS, n_repeats=N_REPEATS, random_state=0).split(X))
     axes = [
@@ -36,8 +36,8 @@ def main(out_dir=Path(__file__).resolve().parent):
         return float(np.mean((model.predict(X_test) - y_test) ** 2))
 
     default = {"n_neighbors": 5, "weights": "uniform", "p": 2}
-    build_grid(
-        out_dir, axes=axes, default=default, make_model=make_model, loss=loss, X=X, y=y,
+    return dict(
+        out_dir=out_dir, axes=axes, default=default, make_model=make_model, loss=loss, X=X, y=y,
         splits=splits, replicate_of_split=np.arange(len(splits)),
         seed_of_split=np.repeat(np.arange(N_REPEATS), N_SPLITS).tolist(),
         meta=dict(
@@ -58,4 +58,4 @@ def main(out_dir=Path(__file__).resolve().parent):
 
 
 if __name__ == "__main__":
-    main()
+    run(recipe)

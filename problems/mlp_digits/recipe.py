@@ -4,7 +4,7 @@ One hidden layer, Adam, a fixed budget of MAX_EPOCHS epochs (no early stopping),
 learning rate decides most of the outcome, alone and through its interactions with batch
 size (steps per epoch) and width. Loss: classification error on the held-out fold of a
 stratified 3-fold CV (one replicate per fold; the fold index also seeds the weights).
-Run: ``python problems/mlp_digits/recipe.py``.
+Run: ``python problems/mlp_digits/recipe.py`` (``--memory``: only the memory pass).
 """
 import sys
 from pathlib import Path
@@ -16,12 +16,12 @@ from sklearn.neural_network import MLPClassifier
 
 sys.dont_write_bytecode = True  # keep the shipped folder free of __pycache__
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from _recipe import build_grid  # noqa: E402
+from _recipe import run  # noqa: E402
 
 N_SPLITS, MAX_EPOCHS = 3, 10
 
 
-def main(out_dir=Path(__file__).resolve().parent):
+def recipe(out_dir=Path(__file__).resolve().parent):
     X, y = load_digits(return_X_y=True)
     X = X / 16.0
     folds = list(StratifiedKFold(n_splits=N_SPLITS, shuffle=True, random_state=0).split(X, y))
@@ -46,8 +46,8 @@ def main(out_dir=Path(__file__).resolve().parent):
     # sklearn's width 100 and batch min(200, n) are not levels: nearest in log scale
     default = {"learning_rate_init": 1e-3, "alpha": 1e-4, "width": 64, "activation": "relu",
                "batch_size": 256}
-    build_grid(
-        out_dir, axes=axes, default=default, make_model=make_model, loss=loss, X=X, y=y,
+    return dict(
+        out_dir=out_dir, axes=axes, default=default, make_model=make_model, loss=loss, X=X, y=y,
         splits=folds, replicate_of_split=np.arange(N_SPLITS), seed_of_split=list(range(N_SPLITS)),
         meta=dict(
             name=out_dir.name,
@@ -65,4 +65,4 @@ def main(out_dir=Path(__file__).resolve().parent):
 
 
 if __name__ == "__main__":
-    main()
+    run(recipe)

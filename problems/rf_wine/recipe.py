@@ -4,7 +4,7 @@ Loss: multi-class Brier score (mean over samples of the squared distance between
 probabilities and the one-hot label; bounded, unlike log-loss with zero probabilities) on
 held-out folds. One replicate is a whole stratified 3-fold CV run whose seed sets both the
 split and the forest's random_state; 5 seeds, because one is too noisy.
-Run: ``python problems/rf_wine/recipe.py``.
+Run: ``python problems/rf_wine/recipe.py`` (``--memory``: only the memory pass).
 """
 import sys
 from pathlib import Path
@@ -16,12 +16,12 @@ from sklearn.model_selection import StratifiedKFold
 
 sys.dont_write_bytecode = True  # keep the shipped folder free of __pycache__
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from _recipe import build_grid  # noqa: E402
+from _recipe import run  # noqa: E402
 
 N_SPLITS, SEEDS = 3, [0, 1, 2, 3, 4]
 
 
-def main(out_dir=Path(__file__).resolve().parent):
+def recipe(out_dir=Path(__file__).resolve().parent):
     X, y = load_wine(return_X_y=True)
     splits, rep, seeds = [], [], []
     for r, seed in enumerate(SEEDS):
@@ -52,8 +52,8 @@ def main(out_dir=Path(__file__).resolve().parent):
     # on ~119 training samples measured depth <= 7 here, so 8 is effectively unlimited)
     default = {"n_estimators": 100, "max_features": 3, "max_depth": 8, "min_samples_leaf": 1,
                "criterion": "gini"}
-    build_grid(
-        out_dir, axes=axes, default=default, make_model=make_model, loss=loss, X=X, y=y,
+    return dict(
+        out_dir=out_dir, axes=axes, default=default, make_model=make_model, loss=loss, X=X, y=y,
         splits=splits, replicate_of_split=rep, seed_of_split=seeds,
         meta=dict(
             name=out_dir.name,
@@ -71,4 +71,4 @@ def main(out_dir=Path(__file__).resolve().parent):
 
 
 if __name__ == "__main__":
-    main()
+    run(recipe)

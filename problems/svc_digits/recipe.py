@@ -2,7 +2,8 @@
 
 Loss: classification error on the held-out fold of a stratified 5-fold CV (one replicate per
 fold). ``shrinking`` changes only the solver's heuristic, so it is an (almost) exact dummy for
-the loss but not for the fit seconds. Run: ``python problems/svc_digits/recipe.py``.
+the loss but not for the fit seconds.
+Run: ``python problems/svc_digits/recipe.py`` (``--memory``: only the memory pass).
 """
 import sys
 from pathlib import Path
@@ -14,12 +15,12 @@ from sklearn.svm import SVC
 
 sys.dont_write_bytecode = True  # keep the shipped folder free of __pycache__
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from _recipe import build_grid  # noqa: E402
+from _recipe import run  # noqa: E402
 
 GAMMA = np.logspace(-5, 2, 8)  # one decade per level
 
 
-def main(gamma_levels=GAMMA, out_dir=Path(__file__).resolve().parent):
+def recipe(gamma_levels=GAMMA, out_dir=Path(__file__).resolve().parent):
     X, y = load_digits(return_X_y=True)
     X = X / 16.0  # pixels in [0, 1]
     folds = list(StratifiedKFold(n_splits=5, shuffle=True, random_state=0).split(X, y))
@@ -40,8 +41,8 @@ def main(gamma_levels=GAMMA, out_dir=Path(__file__).resolve().parent):
 
     # gamma='scale' would be 1 / (64 * X.var()) ~ 0.08; the nearest level is 0.1
     default = {"C": 1.0, "gamma": 0.1, "class_weight": "none", "shrinking": "true"}
-    build_grid(
-        out_dir, axes=axes, default=default, make_model=make_model, loss=loss, X=X, y=y,
+    return dict(
+        out_dir=out_dir, axes=axes, default=default, make_model=make_model, loss=loss, X=X, y=y,
         splits=folds, replicate_of_split=np.arange(5), seed_of_split=[0] * 5,
         meta=dict(
             name=out_dir.name,
@@ -59,4 +60,4 @@ def main(gamma_levels=GAMMA, out_dir=Path(__file__).resolve().parent):
 
 
 if __name__ == "__main__":
-    main()
+    run(recipe)
