@@ -455,7 +455,7 @@ class Space(Mapping):
         self._params = dict(params)
         self.default = None if default is None else self._check_default(default)
         self._condition_labels, codes = self._check_conditions(conditions)
-        self._conditions = MappingProxyType(codes)
+        self._conditions = codes
         self._order = self._topological(codes)
         self._fixed = self.default_point() if codes else None
 
@@ -551,7 +551,7 @@ class Space(Mapping):
 
     def __eq__(self, other):
         return (isinstance(other, Space) and list(self.items()) == list(other.items())
-                and self.default == other.default and dict(self._conditions) == dict(other._conditions))
+                and self.default == other.default and self._conditions == other._conditions)
 
     __hash__ = None
 
@@ -571,7 +571,7 @@ class Space(Mapping):
     def conditions(self) -> Mapping[str, tuple[str, tuple[float, ...]]]:
         """Read-only ``{child: (parent, parent codes)}``: the codes are the parent's values
         in designs (a categorical's choice codes, an ordinal's levels), sorted."""
-        return self._conditions
+        return MappingProxyType(self._conditions)
 
     @property
     def is_conditional(self) -> bool:

@@ -124,6 +124,17 @@ def test_unconditional_spaces_are_unchanged():
     np.testing.assert_array_equal(plain.from_unit(U), manual)
 
 
+def test_conditional_spaces_pickle_and_copy():
+    import copy
+    import pickle
+
+    space = _chain()
+    for clone in (pickle.loads(pickle.dumps(space)), copy.deepcopy(space)):
+        assert clone == space and repr(clone) == repr(space)
+        X = space.sample(100, np.random.default_rng(0))
+        np.testing.assert_array_equal(clone.active(X), space.active(X))
+
+
 def test_repr_and_equality_include_conditions():
     space = _chain()
     assert "conditions={'g': ('k', ['rbf', 'poly'])" in repr(space)
