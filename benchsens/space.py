@@ -573,6 +573,10 @@ class Space(Mapping):
         in designs (a categorical's choice codes, an ordinal's levels), sorted."""
         return MappingProxyType(self._conditions)
 
+    def with_default(self, default: Mapping[str, float]) -> "Space":
+        """The same parameters and conditions with another ``default`` configuration."""
+        return Space(self._params, default=default, conditions=self._condition_labels or None)
+
     @property
     def is_conditional(self) -> bool:
         """True when some parameter has a condition."""

@@ -313,3 +313,11 @@ def test_given_data_regimes_hold_fixed_inactive_values(regime):
     assert not p.space.active(X).all()
     np.testing.assert_array_equal(p.space.fix_inactive(X), X)
     np.testing.assert_array_equal(result.y, p.evaluate(X))
+
+
+def test_with_default_keeps_the_conditions():
+    space = bs.Space({"k": bs.Categorical(["a", "b"]), "x": bs.Ordinal([1.0, 2.0])},
+                     conditions={"x": ("k", ["b"])})
+    moved = space.with_default({"k": 1, "x": 2.0})
+    assert moved.conditions == space.conditions and moved.default == {"k": 1.0, "x": 2.0}
+    assert moved.from_unit(np.array([[0.0, 0.0]]))[0].tolist() == [0.0, 2.0]  # x inactive under k=a

@@ -32,6 +32,7 @@ import warnings
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from .spec import Spec, SpecError, import_modules
 
@@ -291,14 +292,15 @@ def expand(spec: Spec, allow_imports: bool = False) -> tuple[list[Cell], list[tu
     for i, entry in enumerate(spec.problems):
         for noise, replicate in variants:
             try:
-                problem = _problem_for(entry, "replicate" if replicate else noise, f"problems[{i}]")
-                runs = [(o, _objective_for(problem, entry, o, f"problems[{i}]"))
-                        for o in (entry.objectives or spec.objectives or ("",))]
+                with threadpool_limits(1):  # truths as the single-threaded workers compute them
+                    problem = _problem_for(entry, "replicate" if replicate else noise, f"problems[{i}]")
+                    runs = [(o, _objective_for(problem, entry, o, f"problems[{i}]"))
+                            for o in (entry.objectives or spec.objectives or ("",))]
+                    problems.extend((entry, noise, replicate, "" if run is problem else o, run,
+                                     problem_fingerprint(run)) for o, run in runs)
             except SpecError as exc:
                 errors.append(str(exc))
                 break
-            problems.extend((entry, noise, replicate, "" if run is problem else o, run,
-                             problem_fingerprint(run)) for o, run in runs)
     estimators = []
     for i, entry in enumerate(spec.estimators):
         try:
@@ -463,8 +465,9 @@ def run_cell(cell: Cell) -> dict:
         try:
             for module in cell.imports:
                 importlib.import_module(module)
-            problem = cell.build_problem()
-            _check_fingerprint(cell, problem)
+            with threadpool_limits(1):  # as the planner built it (BLAS threads change round-off)
+                problem = cell.build_problem()
+                _check_fingerprint(cell, problem)
             est = cell.build_estimator()
             if str(type(est).version) != cell.version:
                 raise RuntimeError(f"estimator {cell.estimator!r} in this worker has version "

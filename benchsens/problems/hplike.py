@@ -301,7 +301,8 @@ def _truth(name: str) -> GroundTruth:
 def _problem(name: str) -> Problem:
     """A new Problem per call around the cached truth (editing one cannot affect another)."""
     space = SURFACES[name][0]()
-    return Problem(name, space, SURFACES[name][1], _truth(name), tags=_tags(name, len(space)))
+    return Problem(name, space, SURFACES[name][1], _truth(name), tags=_tags(name, len(space)),
+                   objective="loss")  # each mimics a validation error
 
 
 def _tags(name: str, d: int) -> tuple:

@@ -216,7 +216,7 @@ class GridProblem(Problem):
             raise ValueError(f"GridProblem {name!r}: every parameter must be Ordinal or Categorical")
         if space.default is None and truth is not None and "default" in truth.extras:
             default = truth.extras["default"]
-            space = Space(dict(space.items()), default={
+            space = space.with_default({
                 n: dist.choices.index(default[n]) if hasattr(dist, "choices") else default[n]
                 for n, dist in space.items()})
         shape = tuple(d.levels.size for d in space.dists)
