@@ -120,8 +120,11 @@ def load_cells(source) -> tuple[pd.DataFrame, dict]:
 
     Added columns: ``problem_label``, ``estimator_label``, ``target`` (the estimator's
     declared target, ``"unrecorded"`` in stores from before targets existed), ``oracle``
-    (bool), ``tags`` (tuples, only when the store carries them) and every score of
-    :data:`SCORES` (NaN where absent).
+    (bool), ``tags`` (tuples, only when the store carries them), ``objective`` (NaN in stores
+    from before objectives), ``base_problem`` (the problem's recorded name) and every score of
+    :data:`SCORES` (NaN where absent). A cell of an objective other than ``loss`` gets the
+    problem name ``f"{problem}.{objective}"`` (the registered-name convention, e.g.
+    ``svc_digits.log_time``), so every table treats (problem, objective) as its own surface.
     """
     source = Path(source)
     if not source.is_file():
@@ -141,6 +144,13 @@ def load_cells(source) -> tuple[pd.DataFrame, dict]:
     target = df["target"] if "target" in df else pd.Series(np.nan, index=df.index)
     df["target"] = target.fillna("unrecorded").astype(str)
     df["budget"] = df["budget"].astype(int)
+    df["base_problem"] = df["problem"]
+    if "objective" not in df:
+        df["objective"] = np.nan
+    name, objective = df["problem"].astype(str), df["objective"].astype(object).fillna("").astype(str)
+    relabel = df["objective"].notna() & (objective != "loss") & ~pd.Series(
+        [n.endswith("." + o) for n, o in zip(name, objective)], index=df.index, dtype=bool)
+    df["problem"] = df["problem"].where(~relabel, name + "." + objective)
     df["problem_label"] = _problem_labels(df)
     df["estimator_label"] = _estimator_labels(df)
     tags = _tags(df)
