@@ -77,9 +77,9 @@ def build_report(store, out, figure_formats=FIGURE_FORMATS) -> Path:
 
         page = build_hpo(store, out, page="hpo.md")  # hpo.md, tables/hpo_*, figures/hpo_*
         extra.append(("Importance from tuning traces and staged-tuning regret (hpo-v1)", page.name))
-    from .objectives import build_objectives, has_objectives
+    from .objectives import has_objectives, write_section
 
     if has_objectives(df):  # some problem run under two or more objectives
-        page = build_objectives(store, out, page="objectives.md", figure_formats=formats)
+        page = write_section(df, out, page="objectives.md", formats=formats, source=store)
         extra.append(("Importance per objective: loss, cost, memory and the Pareto front", page.name))
     return write_pages(out, tables, figures, prov, df, extra)

@@ -31,7 +31,7 @@ from ..pareto import DEFAULT_EPS
 from . import _tables
 from ._tables import MISSING, Table, _num
 
-__all__ = ["build_objectives", "has_objectives", "truth", "shifts", "top_parameters", "accuracy",
+__all__ = ["build_objectives", "write_section", "has_objectives", "truth", "shifts", "top_parameters", "accuracy",
            "OBJECTIVE_ORDER"]
 
 #: Display order of the objectives (others follow alphabetically).
@@ -437,10 +437,17 @@ def build_objectives(store, out, page: str = "objectives.md", figure_formats=("p
     bad = [f for f in formats if f not in ("png", "pdf", "svg")]
     if bad or not formats:
         raise ValueError(f"figure formats must be among png, pdf, svg; got {list(figure_formats)!r}")
+    return write_section(load_cells(store)[0], out, page, formats, estimator, source=store)
+
+
+def write_section(cells: pd.DataFrame, out, page: str = "objectives.md", formats=("png", "pdf"),
+                  estimator: str | None = None, source="the store") -> Path:
+    """:func:`build_objectives` from the cells table of :func:`benchsens.reports.load_cells`
+    (``build_report`` passes the table it has already read)."""
     out = Path(out)
-    df = _several(load_cells(store)[0])
+    df = _several(cells)
     if df.empty:
-        raise ValueError(f"{store}: no problem has cells of two or more objectives")
+        raise ValueError(f"{source}: no problem has cells of two or more objectives")
     (out / "tables").mkdir(parents=True, exist_ok=True)
     (out / "figures").mkdir(parents=True, exist_ok=True)
     t = truth(df)
