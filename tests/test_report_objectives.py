@@ -116,6 +116,15 @@ def test_export_gives_the_identical_section(report, store, tmp_path):
         for ext in ("md", "tex", "csv"):
             f = f"{name}.{ext}"
             assert (out / "tables" / f).read_bytes() == (report / "tables" / f).read_bytes(), f
+    # cells recorded under a registered objective name (svc_digits.log_time) are the same surface
+    df = pd.read_csv(csv)
+    cost = df["objective"] == "log_time"
+    df.loc[cost, "problem"] = df.loc[cost, "problem"] + ".log_time"
+    df.to_csv(tmp_path / "registered.csv", index=False)
+    assert set(load_cells(tmp_path / "registered.csv")[0]["problem"]) == set(load_cells(csv)[0]["problem"])
+    build_objectives(tmp_path / "registered.csv", tmp_path / "registered", figure_formats=("png",))
+    for f in ("objectives_truth.csv", "objectives_shift.csv", "objectives_accuracy.csv"):
+        assert (tmp_path / "registered" / "tables" / f).read_bytes() == (report / "tables" / f).read_bytes(), f
 
 
 def test_no_section_without_several_objectives(store, tmp_path):

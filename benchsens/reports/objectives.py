@@ -59,12 +59,15 @@ def _vector(text) -> np.ndarray | None:
 
 def _several(df: pd.DataFrame) -> pd.DataFrame:
     """The cells (of :func:`benchsens.reports.load_cells`) with a recorded objective whose
-    problem (name and parameters: the ``surface`` column added) has two or more objectives."""
+    problem (name and parameters: the ``surface`` column added) has two or more objectives.
+    A registered name such as ``svc_digits.log_time`` counts as ``svc_digits``."""
     from ._data import _label_with, _params_text
 
     df = df[df["objective"].notna()].copy()
     df["objective"] = df["objective"].astype(str)
-    df["surface"] = _label_with(df["base_problem"].astype(str), _params_text(df["params"]))
+    base = [n[: -len(o) - 1] if n.endswith("." + o) else n
+            for n, o in zip(df["base_problem"].astype(str), df["objective"])]
+    df["surface"] = _label_with(pd.Series(base, index=df.index, dtype=object), _params_text(df["params"]))
     return df[df.groupby("surface")["objective"].transform("nunique") >= 2]
 
 
