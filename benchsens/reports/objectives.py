@@ -332,17 +332,16 @@ def _side_by_side(est: pd.DataFrame, what: str, kind: str, outdir: Path, formats
     nrow = math.ceil(len(problems) / ncol)
     fig = _figure(6.0 * ncol, 2.9 * nrow + 1.1)
     axes = fig.subplots(nrow, ncol, squeeze=False).ravel()
-    width = 0.8 / len(objectives)
     index = "ST" if kind == "total" else "S1"
     for ax, p in zip(axes, problems):
         g = est[est["problem"] == p]
         params = list(g.sort_values("position")["parameter"].drop_duplicates())
         x = np.arange(len(params))
-        for j, o in enumerate(objectives):
+        present = [o for o in objectives if g.loc[g["objective"] == o, "ST"].notna().any()]
+        width = 0.8 / max(1, len(present))
+        for j, o in enumerate(present):  # the objectives run on this problem, side by side
             h = g[g["objective"] == o].set_index("parameter").reindex(params)
-            if h["ST"].isna().all():
-                continue
-            pos = x + (j - (len(objectives) - 1) / 2) * width
+            pos = x + (j - (len(present) - 1) / 2) * width
             ax.bar(pos, h["ST"], width=width * 0.92, color=_colour(o), alpha=0.35, linewidth=0)
             ax.bar(pos, h["S1"], width=width * 0.92, color=_colour(o), linewidth=0)
             ax.plot(pos, h["estimate"], linestyle="none", marker="D", markersize=3.5,
