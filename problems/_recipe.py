@@ -44,11 +44,14 @@ MEMORY_NOTE = (
     "counted); measured in a forked child after one warm-up fit of the same configuration, so "
     "one-time caches and imports are excluded")
 MEMORY_BLIND = (
-    "memory that compiled code allocates with its own malloc (libsvm's kernel cache and support "
-    "vectors, BLAS work buffers, Cython tree builders' internal arrays) is not seen")
+    "memory that compiled code allocates with its own malloc is not seen: libsvm's kernel cache "
+    "and its internal copy of the model, BLAS work buffers, the node arrays of scikit-learn's "
+    "trees; arrays numpy creates (support vectors, weights, coefficients) are seen")
 MEMORY_DETERMINISM = (
-    "repeats in one process are bit-identical; between processes (other hash seed, other order "
-    "of configurations) values differed by at most a few hundred bytes, i.e. < 0.001 MiB")
+    "a repeated measurement in the same process is bit-identical for SVC, MLP, ElasticNet and "
+    "KNN fits and within 300 bytes in another process (other hash seed and history); "
+    "random-forest fits vary by up to about 11 KiB (~5 %) even between repeats in one process "
+    "(arrays that scikit-learn's per-tree fitting keeps differ between identical fits)")
 
 
 def _toml_value(value):
@@ -64,6 +67,12 @@ def _toml_value(value):
 def _cell(value):
     """CSV text of an axis value: categorical labels as given, numbers exactly."""
     return value if isinstance(value, str) else repr(float(value))
+
+
+def decades(low: int, high: int) -> list[float]:
+    """Powers of ten ``10**low .. 10**high`` exactly as written (``np.logspace`` can be off by
+    one ulp depending on the machine's SIMD code, and a level must match the committed table)."""
+    return [float(f"1e{k}") for k in range(low, high + 1)]
 
 
 def configurations(axes) -> list[tuple]:

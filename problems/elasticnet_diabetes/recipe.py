@@ -19,7 +19,7 @@ from sklearn.preprocessing import StandardScaler
 
 sys.dont_write_bytecode = True  # keep the shipped folder free of __pycache__
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from _recipe import run  # noqa: E402
+from _recipe import decades, run  # noqa: E402
 
 N_SPLITS, N_REPEATS = 5, 2
 
@@ -28,7 +28,7 @@ def recipe(out_dir=Path(__file__).resolve().parent):
     X, y = load_diabetes(return_X_y=True)
     splits = list(RepeatedKFold(n_splits=N_SPLITS, n_repeats=N_REPEATS, random_state=0).split(X))
     axes = [
-        ("alpha", "ordinal", np.logspace(-5, 2, 8).tolist()),
+        ("alpha", "ordinal", decades(-5, 2)),
         ("l1_ratio", "ordinal", [0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 1.0]),
         ("standardize", "categorical", ["false", "true"]),
         ("selection", "categorical", ["cyclic", "random"]),

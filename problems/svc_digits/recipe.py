@@ -15,9 +15,9 @@ from sklearn.svm import SVC
 
 sys.dont_write_bytecode = True  # keep the shipped folder free of __pycache__
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from _recipe import run  # noqa: E402
+from _recipe import decades, run  # noqa: E402
 
-GAMMA = np.logspace(-5, 2, 8)  # one decade per level
+GAMMA = decades(-5, 2)  # one decade per level
 
 
 def recipe(gamma_levels=GAMMA, out_dir=Path(__file__).resolve().parent):
@@ -25,8 +25,8 @@ def recipe(gamma_levels=GAMMA, out_dir=Path(__file__).resolve().parent):
     X = X / 16.0  # pixels in [0, 1]
     folds = list(StratifiedKFold(n_splits=5, shuffle=True, random_state=0).split(X, y))
     axes = [
-        ("C", "ordinal", np.logspace(-2, 5, 8).tolist()),
-        ("gamma", "ordinal", gamma_levels.tolist()),
+        ("C", "ordinal", decades(-2, 5)),
+        ("gamma", "ordinal", [float(g) for g in gamma_levels]),
         ("class_weight", "categorical", ["none", "balanced"]),
         ("shrinking", "categorical", ["true", "false"]),
     ]
