@@ -49,9 +49,10 @@ MEMORY_BLIND = (
     "trees; arrays numpy creates (support vectors, weights, coefficients) are seen")
 MEMORY_DETERMINISM = (
     "a repeated measurement in the same process is bit-identical for SVC, MLP, ElasticNet and "
-    "KNN fits and within 300 bytes in another process (other hash seed and history); "
-    "random-forest fits vary by up to about 11 KiB (~5 %) even between repeats in one process "
-    "(arrays that scikit-learn's per-tree fitting keeps differ between identical fits)")
+    "KNN fits; between full passes in separate processes (other hash seed and history) values "
+    "differed by up to about 1 KiB (under 1 %) per configuration; random-forest fits vary by "
+    "up to about 11 KiB (~5 %) even between repeats in one process (arrays that "
+    "scikit-learn's per-tree fitting keeps differ between identical fits)")
 
 
 def _toml_value(value):
@@ -70,8 +71,9 @@ def _cell(value):
 
 
 def decades(low: int, high: int) -> list[float]:
-    """Powers of ten ``10**low .. 10**high`` exactly as written (``np.logspace`` can be off by
-    one ulp depending on the machine's SIMD code, and a level must match the committed table)."""
+    """Powers of ten ``10**low .. 10**high`` exactly as written: a level must match the committed
+    table, and ``np.logspace(-5, 2, 8)[0]`` is 9.999999999999999e-06 on some machines (numpy
+    2.4.6 here) where the tables were built with 1e-05."""
     return [float(f"1e{k}") for k in range(low, high + 1)]
 
 
