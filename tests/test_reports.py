@@ -328,3 +328,19 @@ print(bad)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_accuracy_figure_pools_problems_per_objective_beyond_max_panels():
+    import pandas as pd
+
+    from benchsens.reports import _figures
+
+    n = _figures.MAX_PANELS + 1
+    ok = pd.DataFrame({"problem": [f"p{i}" for i in range(n)] * 2,
+                       "problem_label": [f"p{i} random" for i in range(n)] * 2,
+                       "objective": ["loss"] * n + [None] * n})
+    panel, over = _figures._panels(ok)
+    assert over == "problems and seeds"
+    assert set(panel) == {f"loss: all {n} problems", f"single objective: all {n} problems"}
+    few, over = _figures._panels(ok.iloc[:3])
+    assert list(few) == ["p0 random", "p1 random", "p2 random"] and over == "seeds"

@@ -110,11 +110,28 @@ def _dodge(budgets, i, n):
     return np.asarray(budgets, float) * 2 ** (0.25 * (i - (n - 1) / 2) / max(n - 1, 1))
 
 
+#: More problems than this are pooled into one panel per objective (or one panel) in the
+#: accuracy-against-budget figure, which would otherwise be too tall to read.
+MAX_PANELS = 24
+
+
+def _panels(ok) -> tuple[pd.Series, str]:
+    """The panel of each row: its problem, or with more than :data:`MAX_PANELS` problems its
+    objective pooled over problems; and what the interquartile range is taken over."""
+    if ok["problem_label"].nunique() <= MAX_PANELS:
+        return ok["problem_label"], "seeds"
+    objective = ok["objective"] if "objective" in ok else pd.Series("", index=ok.index)
+    counts = ok.groupby(objective.fillna("").replace("", "single objective"))["problem"].nunique()
+    label = objective.fillna("").replace("", "single objective")
+    return label.map(lambda o: f"{o}: all {counts[o]} problems"), "problems and seeds"
+
+
 def accuracy_vs_budget(df, style, outdir, formats):
-    ok = df[df["status"] == "ok"]
-    q = _tables._quartiles(ok, ["problem_label", "estimator_label", "budget"], ["weighted_tau"]).reset_index()
+    ok = df[df["status"] == "ok"].copy()
+    ok["panel"], over = _panels(ok)
+    q = _tables._quartiles(ok, ["panel", "estimator_label", "budget"], ["weighted_tau"]).reset_index()
     q = q[q["weighted_tau_n"] > 0]
-    problems = sorted(q["problem_label"].unique())
+    problems = sorted(q["panel"].unique())
     if not problems:
         return []
     budgets = sorted(df["budget"].unique())
@@ -125,7 +142,7 @@ def accuracy_vs_budget(df, style, outdir, formats):
     axes = fig.subplots(nrow, ncol, squeeze=False, sharex=True)
     ests = list(style)
     for ax, problem in zip(axes.flat, problems):
-        part = q[q["problem_label"] == problem]
+        part = q[q["panel"] == problem]
         for i, est in enumerate(ests):
             e = part[part["estimator_label"] == est]
             if e.empty:
@@ -148,7 +165,7 @@ def accuracy_vs_budget(df, style, outdir, formats):
         ax.tick_params(labelbottom=True)
         if i + ncol >= len(problems):  # no panel below: label the axis
             ax.set_xlabel("budget (evaluations)")
-    _layout(fig, style, legend_ncol, "Accuracy against budget (median and IQR over seeds; dotted: 0.9)")
+    _layout(fig, style, legend_ncol, f"Accuracy against budget (median and IQR over {over}; dotted: 0.9)")
     return _save(fig, outdir, "accuracy_vs_budget", formats)
 
 
