@@ -341,6 +341,6 @@ def test_accuracy_figure_pools_problems_per_objective_beyond_max_panels():
                        "objective": ["loss"] * n + [None] * n})
     panel, over = _figures._panels(ok)
     assert over == "problems and seeds"
-    assert set(panel) == {f"loss: all {n} problems", f"single objective: all {n} problems"}
+    assert set(panel) == {f"loss: all {n} problems", f"all {n} problems"}
     few, over = _figures._panels(ok.iloc[:3])
     assert list(few) == ["p0 random", "p1 random", "p2 random"] and over == "seeds"

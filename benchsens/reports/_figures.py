@@ -112,7 +112,7 @@ def _dodge(budgets, i, n):
 
 #: More problems than this are pooled into one panel per objective (or one panel) in the
 #: accuracy-against-budget figure, which would otherwise be too tall to read.
-MAX_PANELS = 24
+MAX_PANELS = 40
 
 
 def _panels(ok) -> tuple[pd.Series, str]:
@@ -121,9 +121,10 @@ def _panels(ok) -> tuple[pd.Series, str]:
     if ok["problem_label"].nunique() <= MAX_PANELS:
         return ok["problem_label"], "seeds"
     objective = ok["objective"] if "objective" in ok else pd.Series("", index=ok.index)
-    counts = ok.groupby(objective.fillna("").replace("", "single objective"))["problem"].nunique()
-    label = objective.fillna("").replace("", "single objective")
-    return label.map(lambda o: f"{o}: all {counts[o]} problems"), "problems and seeds"
+    label = objective.fillna("")
+    counts = ok.groupby(label)["problem"].nunique()
+    return (label.map(lambda o: f"{o + ': ' if o else ''}all {counts[o]} problems"),
+            "problems and seeds")
 
 
 def accuracy_vs_budget(df, style, outdir, formats):
