@@ -167,9 +167,10 @@ def load_memory(name: str):
 def objectives(name: str) -> dict:
     """:func:`~benchsens.problems.real_grid.objective_tables` of one grid: loss, and with
     recorded seconds (``time_surface``) time, log_time and the Pareto indicators; memory
-    where recorded."""
+    where recorded and not constant."""
     _, loss, seconds, _, meta = load_grid(name)
-    return objective_tables(loss, seconds if meta.get("time_surface", True) else None, load_memory(name))
+    return objective_tables(loss, seconds if meta.get("time_surface", True) else None,
+                            load_memory(name) if _memory_varies(name) else None)
 
 
 @functools.lru_cache(maxsize=None)
@@ -209,11 +210,22 @@ def _make_factory(name: str, objective: str, tags):
     return factory
 
 
+def _memory_varies(name: str) -> bool:
+    """Whether the grid records memory that differs between configurations (a constant
+    table, e.g. a KNN fit that only keeps a reference to the data, has no variance to explain)."""
+    path = GRIDS / name / "memory.csv"
+    if not path.is_file():
+        return False
+    rows = list(csv.reader(path.read_text().splitlines()))
+    column = rows[0].index("peak_mib")
+    return len({row[column] for row in rows[1:]}) > 1
+
+
 def _register_all():
     for name in grid_names():
         d = len(read_meta(name)["axes"])
         has_time = read_meta(name).get("time_surface", True)
-        has_memory = (GRIDS / name / "memory.csv").is_file()
+        has_memory = _memory_varies(name)
         for objective in REGISTERED:
             if (objective in ("time", "log_time") and not has_time) or (objective == "memory" and not has_memory):
                 continue
