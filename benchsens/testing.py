@@ -30,25 +30,30 @@ def pick_freeze(problem, n: int, rng: np.random.Generator, chunk: int = 2**17):
     function with ``n`` i.i.d. base samples; returns ``(first, total, se_first, se_total)``.
 
     Memory stays bounded: each input's AB matrix is built in chunks of ``chunk`` rows.
-    Columns are swapped in the unit cube and mapped with ``from_unit``, so on a conditional
-    space every point is a design point (inactive entries fixed) of the product distribution.
+    A and B are mapped to natural units once (column by column, as ``from_unit`` does) and
+    each AB matrix swaps one column; on a conditional space ``fix_inactive`` then makes every
+    point a design point (inactive entries fixed) of the product distribution, exactly as
+    ``from_unit`` of the swapped unit matrix would.
     """
     space, d = problem.space, problem.d
     func = problem._call
+    conditional = space.is_conditional
     first = np.empty(d)
     total = np.empty(d)
     se1 = np.empty(d)
     set_ = np.empty(d)
     UA, UB = rng.random((n, d)), rng.random((n, d))
-    fA, fB = func(space.from_unit(UA)), func(space.from_unit(UB))
+    XA, XB = space._map_unit(UA), space._map_unit(UB)  # natural units, conditions not applied
+    fA = func(space.fix_inactive(XA) if conditional else XA)
+    fB = func(space.fix_inactive(XB) if conditional else XB)
     mu = 0.5 * (fA.mean() + fB.mean())
     den = 0.5 * ((fA - mu) ** 2 + (fB - mu) ** 2)
     for i in range(d):
         fAB = np.empty(n)
         for s in range(0, n, chunk):
-            ABi = UA[s : s + chunk].copy()
-            ABi[:, i] = UB[s : s + chunk, i]
-            fAB[s : s + chunk] = func(space.from_unit(ABi))
+            ABi = XA[s : s + chunk].copy()
+            ABi[:, i] = XB[s : s + chunk, i]
+            fAB[s : s + chunk] = func(space.fix_inactive(ABi) if conditional else ABi)
         t1 = fB * (fAB - fA)
         tt = 0.5 * (fA - fAB) ** 2
         first[i] = t1.mean() / den.mean()
