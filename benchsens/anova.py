@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from .space import WEIGHT_SUM_ATOL
 
@@ -56,8 +57,15 @@ def grid_anova(values: np.ndarray, weights: Sequence[np.ndarray], second: bool =
 
     Each axis's weights must be >= 0 and sum to 1 within ``WEIGHT_SUM_ATOL`` (the
     tolerance :class:`~benchsens.space.Space` levels use); they are then renormalised.
-    ``second=False`` skips the d(d-1)/2 pair indices.
+    ``second=False`` skips the d(d-1)/2 pair indices. Computed with one BLAS thread: the
+    round-off of threaded dot products depends on the thread count, and truths identify
+    problems in cell keys, so a sweep's planner and its workers must get the same bits.
     """
+    with threadpool_limits(1):
+        return _grid_anova(values, weights, second)
+
+
+def _grid_anova(values, weights, second) -> AnovaResult:
     values = np.asarray(values, float)
     d = values.ndim
     if len(weights) != d:

@@ -153,10 +153,11 @@ def test_kernels_grid_space_has_the_conditions_and_default():
 
 
 @pytest.mark.parametrize("conditions, match", [
-    ({"width": {"parent": "kernel", "values": ["poly"]}}, "'width' is not an axis"),
-    ({"degree": {"parent": "shape", "values": ["poly"]}}, "parent 'shape' of 'degree' is not another axis"),
-    ({"degree": {"parent": "kernel", "values": ["cubic"]}}, r"values \['cubic'\] of 'degree' must be levels of 'kernel'"),
-    ({"degree": {"parent": "kernel", "values": []}}, "values"),
+    ({"width": {"parent": "kernel", "values": ["poly"]}}, "unknown parameter 'width'"),
+    ({"degree": {"parent": "shape", "values": ["poly"]}}, "of 'degree': unknown parent 'shape'"),
+    ({"degree": {"parent": "kernel", "values": ["cubic"]}}, "'cubic' is not a choice of 'kernel'"),
+    ({"degree": {"parent": "kernel", "values": []}}, "values must be a non-empty list"),
+    ({"degree": {"parent": "degree", "values": [2.0]}}, "cannot be its own parent"),
     ({"degree": "kernel"}, "degree must be"),
 ])
 def test_bad_conditions_in_meta_are_refused_with_one_line(conditions, match):

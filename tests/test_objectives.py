@@ -76,16 +76,21 @@ def test_log_time_is_log10_of_the_recorded_seconds_and_tames_the_tail():
 
 def test_objectives_are_symmetric_and_keep_the_noise():
     p = bs.get_problem("svc_digits", noise="replicate")
-    assert p.objectives == ("loss", "time", "log_time", "pareto", "pareto_eps") + (
-        ("memory",) if "memory" in p.objectives else ())
+    assert p.objectives == ("loss", "time", "log_time", "pareto", "pareto_eps", "memory")
     assert p.with_objective("loss") is p
     log = p.with_objective("log_time")
     assert log.objective == "log_time" and log.noise == "replicate" and log.space == p.space
     assert log.with_objective("loss").objective == "loss" and "pareto" in log.objectives
-    assert bs.get_problem("svc_digits.log_time").truth.total.tolist() == log.truth.total.tolist()
+    registered = bs.get_problem("svc_digits.log_time")
+    assert registered.truth.total.tolist() == log.truth.total.tolist()
+    assert registered.tags == log.tags and log.tags[-1] == "log_time" and p.tags[-1] == "loss"
+    with pytest.raises(ValueError, match="one value per configuration: noise='replicate'"):
+        p.with_objective("pareto")  # an indicator has no replicates to draw from
     with pytest.raises(KeyError, match="no objective 'speed'.*loss, time, log_time"):
         p.with_objective("speed")
-    assert bs.get_problem("knn_diabetes").objectives[0] == "loss"
+    # knn_diabetes records memory, but every fit traces the same bytes: no memory objective
+    assert bs.get_problem("knn_diabetes").objectives == ("loss",)
+    assert "knn_diabetes.memory" not in bs.list_problems()
     assert bs.get_problem("ishigami").objectives == ()
 
 
@@ -127,6 +132,11 @@ def test_objective_axis_expands_cells_and_keeps_own_objective_keys():
     assert {(c.problem, c.objective) for c in top} == {("svc_digits", "log_time"), ("mlp_digits", "log_time")}
 
 
+def test_an_objective_axis_on_a_registered_objective_name_is_refused():
+    with pytest.raises(SpecError, match="'svc_digits.log_time' is objective 'log_time' of problem 'svc_digits'"):
+        plan_sweep(dict(SPEC, problems=[{"name": "svc_digits.log_time", "objectives": ["loss"]}]))
+
+
 @pytest.mark.parametrize("objectives, match", [
     (["speed"], "has no objective 'speed'"),
     ([], "expected a non-empty list"),
@@ -155,3 +165,14 @@ def test_every_timed_grid_has_pareto_objectives_with_both_classes():
             table = bs.get_problem(name).with_objective(objective).table
             assert 0 < table.mean() < 1, (name, objective)
     assert len(TIMED) >= 4
+
+
+def test_objective_tables_drop_constant_objectives_but_never_the_loss():
+    from benchsens.problems.real_grid import objective_tables
+
+    rng = np.random.default_rng(0)
+    loss, seconds = rng.random((3, 4, 2)), rng.random((3, 4, 2)) + 0.1
+    tables = objective_tables(loss, seconds, memory=np.full((3, 4, 1), 0.5))
+    assert list(tables) == ["loss", "time", "log_time", "pareto", "pareto_eps"]
+    assert list(objective_tables(np.ones((3, 4, 2)))) == ["loss"]
+    np.testing.assert_array_equal(tables["log_time"][0], np.log10(seconds))

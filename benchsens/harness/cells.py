@@ -32,7 +32,6 @@ import warnings
 from typing import Any
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from .spec import Spec, SpecError, import_modules
 
@@ -243,6 +242,10 @@ def _objective_for(problem, entry, objective, where):
     """``problem.with_objective(objective)`` ("" = the problem itself), errors as SpecError."""
     if not objective:
         return problem
+    own = problem.objective
+    if own and problem.name.endswith("." + own):  # a registered objective name, e.g. svc_digits.log_time
+        raise SpecError(f"{where}: {entry.name!r} is objective {own!r} of problem "
+                        f"{problem.name[:-len(own) - 1]!r}: give the objectives to that name")
     try:
         return problem.with_objective(objective)
     except KeyError as exc:
@@ -292,12 +295,11 @@ def expand(spec: Spec, allow_imports: bool = False) -> tuple[list[Cell], list[tu
     for i, entry in enumerate(spec.problems):
         for noise, replicate in variants:
             try:
-                with threadpool_limits(1):  # truths as the single-threaded workers compute them
-                    problem = _problem_for(entry, "replicate" if replicate else noise, f"problems[{i}]")
-                    runs = [(o, _objective_for(problem, entry, o, f"problems[{i}]"))
-                            for o in (entry.objectives or spec.objectives or ("",))]
-                    problems.extend((entry, noise, replicate, "" if run is problem else o, run,
-                                     problem_fingerprint(run)) for o, run in runs)
+                problem = _problem_for(entry, "replicate" if replicate else noise, f"problems[{i}]")
+                runs = [(o, _objective_for(problem, entry, o, f"problems[{i}]"))
+                        for o in (entry.objectives or spec.objectives or ("",))]
+                problems.extend((entry, noise, replicate, "" if run is problem else o, run,
+                                 problem_fingerprint(run)) for o, run in runs)
             except SpecError as exc:
                 errors.append(str(exc))
                 break
@@ -465,9 +467,8 @@ def run_cell(cell: Cell) -> dict:
         try:
             for module in cell.imports:
                 importlib.import_module(module)
-            with threadpool_limits(1):  # as the planner built it (BLAS threads change round-off)
-                problem = cell.build_problem()
-                _check_fingerprint(cell, problem)
+            problem = cell.build_problem()
+            _check_fingerprint(cell, problem)
             est = cell.build_estimator()
             if str(type(est).version) != cell.version:
                 raise RuntimeError(f"estimator {cell.estimator!r} in this worker has version "

