@@ -169,3 +169,24 @@ def test_cli_builds_the_section_and_reports_a_bad_input_in_one_line(store, tmp_p
     with pytest.raises(SystemExit) as exc:
         main([str(tmp_path / "nope.sqlite"), "--out", str(tmp_path / "x")])
     assert exc.value.code == 2 and "no result store" in capsys.readouterr().err
+
+
+def test_noise_levels_are_kept_apart(store, tmp_path):
+    """Cells of another noise level are their own surfaces and accuracy rows, never pooled
+    into one median with the noiseless cells."""
+    raw = bs.load_results(store, decode=False)
+    noisy = raw.assign(noise=0.1, weighted_tau=-raw["weighted_tau"], spearman=-raw["spearman"])
+    both = tmp_path / "both.csv"
+    pd.concat([raw, noisy]).to_csv(both, index=False)
+    out = build_objectives(both, tmp_path / "r", figure_formats=("png",)).parent
+    t = pd.read_csv(out / "tables" / "objectives_truth.csv")
+    assert set(t["problem"]) == set(GRIDS) | {f"{g} noise=0.1" for g in GRIDS}
+    acc = pd.read_csv(out / "tables" / "objectives_accuracy.csv", keep_default_na=False)
+    assert len(acc) == 2 * len(ESTIMATORS) * len(OBJECTIVES) * len(BUDGETS)
+    acc = acc.set_index(["estimator", "setting", "objective", "budget"])
+    for noise, setting, cells in ((0.0, "", raw), (0.1, "noise=0.1", noisy)):
+        for (est, objective, budget), g in cells.groupby(["estimator", "objective", "budget"]):
+            row = acc.loc[(est, setting, objective, budget)]
+            ok = g[(g["status"] == "ok") & g["weighted_tau"].notna()]
+            assert int(row["cells"]) == len(g) and int(row["scored"]) == len(ok)
+            np.testing.assert_allclose(float(row["weighted_tau"]), ok["weighted_tau"].median(), rtol=1e-8)

@@ -27,6 +27,16 @@ __all__ = ["build_report", "load_cells"]
 FIGURE_FORMATS = ("png", "pdf")
 
 
+def _check_formats(figure_formats) -> tuple[str, ...]:
+    """The figure formats without repeats, or a ValueError naming them unless all are
+    among png, pdf and svg (and there is at least one)."""
+    formats = tuple(dict.fromkeys(figure_formats))
+    bad = [f for f in formats if f not in ("png", "pdf", "svg")]
+    if bad or not formats:
+        raise ValueError(f"figure formats must be among png, pdf, svg; got {list(figure_formats)!r}")
+    return formats
+
+
 def build_report(store, out, figure_formats=FIGURE_FORMATS) -> Path:
     """Build the report of ``store`` (SQLite store, or a ``.csv[.gz]``/``.parquet`` export)
     into directory ``out`` and return the path of its ``index.html``.
@@ -36,10 +46,7 @@ def build_report(store, out, figure_formats=FIGURE_FORMATS) -> Path:
     """
     from . import _figures
 
-    formats = tuple(dict.fromkeys(figure_formats))
-    bad = [f for f in formats if f not in ("png", "pdf", "svg")]
-    if bad or not formats:
-        raise ValueError(f"figure formats must be among png, pdf, svg; got {list(figure_formats)!r}")
+    formats = _check_formats(figure_formats)
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise ValueError(f"report output {str(out)!r} exists and is not a directory")

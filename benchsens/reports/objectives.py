@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from ..pareto import DEFAULT_EPS
+from ..store import _decode_array as _vector
 from . import _tables
 from ._tables import MISSING, Table, _num
 
@@ -51,23 +52,28 @@ def _order(objectives) -> list[str]:
     return [o for o in OBJECTIVE_ORDER if o in objectives] + sorted(objectives - set(OBJECTIVE_ORDER))
 
 
-def _vector(text) -> np.ndarray | None:
-    if not isinstance(text, str) or not text.strip():
-        return None
-    return np.array([np.nan if v is None else v for v in json.loads(text)], dtype=float)
+def _sorted(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """``frame`` sorted by the columns ``by``, where ``"objective"`` sorts in :func:`_order`."""
+    rank = {o: i for i, o in enumerate(_order(frame["objective"]))}
+    key = [c if c != "objective" else "_o" for c in by]
+    out = frame.assign(_o=frame["objective"].map(rank)).sort_values(key)
+    return out.drop(columns=["_o"]).reset_index(drop=True)
 
 
 def _several(df: pd.DataFrame) -> pd.DataFrame:
     """The cells (of :func:`benchsens.reports.load_cells`) with a recorded objective whose
-    problem (name and parameters: the ``surface`` column added) has two or more objectives.
-    A registered name such as ``svc_digits.log_time`` counts as ``svc_digits``."""
-    from ._data import _label_with, _params_text
+    problem (the ``surface`` column added: name, parameters and, as in the general tables'
+    ``problem_label``, the non-zero noise and replicate ``setting``, also added) has two or
+    more objectives. A registered name such as ``svc_digits.log_time`` counts as ``svc_digits``."""
+    from ._data import _label_with, _params_text, _problem_labels
 
     df = df[df["objective"].notna()].copy()
     df["objective"] = df["objective"].astype(str)
     base = [n[: -len(o) - 1] if n.endswith("." + o) else n
             for n, o in zip(df["base_problem"].astype(str), df["objective"])]
-    df["surface"] = _label_with(pd.Series(base, index=df.index, dtype=object), _params_text(df["params"]))
+    df["setting"] = _problem_labels(df.assign(problem="", params=None, regime="design")).str.strip()
+    surface = _label_with(pd.Series(base, index=df.index, dtype=object), _params_text(df["params"]))
+    df["surface"] = _label_with(surface, df["setting"])
     return df[df.groupby("surface")["objective"].transform("nunique") >= 2]
 
 
@@ -92,9 +98,7 @@ def truth(df: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(rows, columns=["problem", "parameter", "position", "objective", "ST", "S1"])
     if out.empty:
         return out
-    rank = {o: i for i, o in enumerate(_order(out["objective"]))}
-    out = out.assign(_o=out["objective"].map(rank)).sort_values(["problem", "_o", "position"])
-    return out.drop(columns=["_o"]).reset_index(drop=True)
+    return _sorted(out, ["problem", "objective", "position"])
 
 
 def _wide(t: pd.DataFrame, column: str = "ST") -> dict[str, pd.DataFrame]:
@@ -107,12 +111,13 @@ def _wide(t: pd.DataFrame, column: str = "ST") -> dict[str, pd.DataFrame]:
     return out
 
 
-def shifts(t: pd.DataFrame) -> pd.DataFrame:
-    """Per problem and objective other than the loss: the parameter whose ST differs most from
-    its ST for the loss, its ST under every objective, and the signed shift (objective - loss)."""
+def shifts(wide: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Per problem and objective other than the loss (``wide``: :func:`_wide` of the truth): the
+    parameter whose ST differs most from its ST for the loss, its ST under every objective, and
+    the signed shift (objective - loss)."""
     rows = []
-    objectives = _order(t["objective"])
-    for problem, w in _wide(t).items():
+    objectives = _order({o for w in wide.values() for o in w.columns})
+    for problem, w in wide.items():
         if "loss" not in w:
             continue
         for o in w.columns:
@@ -130,10 +135,11 @@ def shifts(t: pd.DataFrame) -> pd.DataFrame:
                                        *[f"ST {k}" for k in objectives], "shift"])
 
 
-def top_parameters(t: pd.DataFrame) -> pd.DataFrame:
-    """Per problem and objective, the parameter with the largest ST and that ST."""
+def top_parameters(wide: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Per problem and objective (``wide``: :func:`_wide` of the truth), the parameter with the
+    largest ST and that ST."""
     rows = []
-    for problem, w in _wide(t).items():
+    for problem, w in wide.items():
         for o in w.columns:
             if w[o].notna().any():
                 rows.append({"problem": problem, "objective": o, "parameter": w[o].idxmax(),
@@ -148,27 +154,26 @@ def _flat(text) -> bool:
 
 
 def accuracy(df: pd.DataFrame) -> pd.DataFrame:
-    """Per estimator, regime, objective and budget: problems, cells, ok cells, scored cells,
+    """Per estimator, regime, setting (noise, replicate: never pooled), objective and budget:
+    problems, cells, ok cells, scored cells,
     ``flat`` ok cells (every parameter equally important: nothing ranked) and the median
     target-matched ``spearman`` and ``weighted_tau`` of the scored ok cells."""
     d = df.assign(ok=df["status"] == "ok")
     d = d.assign(scored=d["ok"] & d["weighted_tau"].notna(), flat=d["ok"] & d["importance"].map(_flat))
-    keys = ["estimator_label", "regime", "objective", "budget"]
+    keys = ["estimator_label", "regime", "setting", "objective", "budget"]
     g = d.groupby(keys)
     out = g.agg(problems=("surface", "nunique"), cells=("ok", "size"), ok=("ok", "sum"),
                 scored=("scored", "sum"), flat=("flat", "sum")).reset_index()
     med = d[d["scored"]].groupby(keys)[["spearman", "weighted_tau"]].median().reset_index()
     out = out.merge(med, on=keys, how="left").rename(columns={"estimator_label": "estimator"})
-    rank = {o: i for i, o in enumerate(_order(out["objective"]))}
-    out = out.assign(_o=out["objective"].map(rank)).sort_values(["estimator", "regime", "budget", "_o"])
-    return out.drop(columns=["_o"]).reset_index(drop=True)
+    return _sorted(out, ["estimator", "regime", "setting", "budget", "objective"])
 
 
 def breaks(acc: pd.DataFrame) -> list[str]:
     """Sentences naming estimator x objective x budget groups that fail, give no score, or
     whose median wtau falls more than :data:`DROP` below the same estimator's on the loss."""
     out = []
-    loss = acc[acc["objective"] == "loss"].set_index(["estimator", "regime", "budget"])["weighted_tau"]
+    loss = acc[acc["objective"] == "loss"].set_index(["estimator", "regime", "setting", "budget"])["weighted_tau"]
     for r in acc.itertuples(index=False):
         why = []
         if r.ok < r.cells:
@@ -177,19 +182,20 @@ def breaks(acc: pd.DataFrame) -> list[str]:
             why.append(f"{r.ok - r.scored} of {r.ok} finished cells have no score")
         if r.flat:
             why.append(f"{r.flat} of {r.ok} finished cells rank nothing (equal importance everywhere)")
-        base = loss.get((r.estimator, r.regime, r.budget), np.nan)
+        base = loss.get((r.estimator, r.regime, r.setting, r.budget), np.nan)
         if r.objective != "loss" and np.isfinite(base) and np.isfinite(r.weighted_tau) \
                 and r.weighted_tau < base - DROP:
             why.append(f"median wtau {r.weighted_tau:.2f} against {base:.2f} on the loss")
         if why:
-            out.append(f"{r.estimator} on {r.objective} at budget {r.budget}: " + "; ".join(why))
+            setting = f" ({r.setting})" if r.setting else ""
+            out.append(f"{r.estimator} on {r.objective}{setting} at budget {r.budget}: " + "; ".join(why))
     return out
 
 
 # -- tables ----------------------------------------------------------------------------------
-def _truth_table(t: pd.DataFrame) -> Table:
+def _truth_table(t: pd.DataFrame, wide: dict[str, pd.DataFrame]) -> Table:
     sections = []
-    for problem, w in _wide(t).items():
+    for problem, w in wide.items():
         show = pd.DataFrame({"parameter": w.index})
         for o in w.columns:
             show[f"ST {o}"] = [_num(v) for v in w[o]]
@@ -228,9 +234,9 @@ def _accuracy_table(acc: pd.DataFrame) -> Table:
     sections = []
     for budget, part in acc.groupby("budget", sort=True):
         rows = []
-        for (est, regime), g in part.groupby(["estimator", "regime"], sort=True):
+        for (est, regime, setting), g in part.groupby(["estimator", "regime", "setting"], sort=True):
             by = g.set_index("objective")
-            row = {"estimator": est, "regime": regime}
+            row = {"estimator": est, "regime": f"{regime} {setting}".strip()}
             for o in objectives:
                 if o not in by.index:
                     row[o] = MISSING
@@ -252,7 +258,7 @@ def _colour(objective):
     return _COLOURS.get(objective, (0.5, 0.5, 0.5))
 
 
-def _heatmap(t: pd.DataFrame, problems: list[str], outdir: Path, formats) -> list[str]:
+def _heatmap(wide: dict[str, pd.DataFrame], problems: list[str], outdir: Path, formats) -> list[str]:
     """Small multiples: one ST heat map (parameters x objectives) per problem, one colour scale."""
     import seaborn as sns
     from matplotlib.cm import ScalarMappable
@@ -260,7 +266,6 @@ def _heatmap(t: pd.DataFrame, problems: list[str], outdir: Path, formats) -> lis
 
     from ._figures import _figure, _save
 
-    wide = _wide(t)
     problems = [p for p in problems if p in wide]
     if not problems:
         return []
@@ -392,9 +397,8 @@ def _howto() -> str:
     return (
         "**How to read this.** Each objective of a problem is its own response surface over the same "
         "parameters, with its own exact Sobol' indices. `loss` is the validation loss; `log_time` is "
-        "log10 of the recorded training seconds: raw seconds are heavy-tailed (on "
-        "`hpobench_mlp.credit_g` one configuration takes 16,691 s against a mean of 64 s), so their "
-        "variance decomposition would be one outlier's, while on the log scale an index measures how "
+        "log10 of the recorded training seconds: raw seconds are heavy-tailed on some tables (see the "
+        "README), so their variance decomposition would be a few outliers', while on the log scale an index measures how "
         "much a parameter multiplies the cost. `memory` is the peak traced MiB of one fit (our own "
         "grids). `pareto` is the indicator 1 off / 0 on the Pareto front of (mean loss, mean log10 "
         "seconds) over the grid: its indices say which parameters decide whether a configuration is "
@@ -411,15 +415,14 @@ def _howto() -> str:
 
 def _summary(top: pd.DataFrame, shift: pd.DataFrame) -> str:
     """One line per problem: the top parameter of each objective, and the parameter whose ST
-    moves most from the loss's for the cost, memory and Pareto objectives."""
+    moves most from the loss's for each other objective of that problem."""
     lines = []
     for problem, g in top.groupby("problem", sort=True):
         g = g.set_index("objective").loc[_order(g["objective"])]
         tops = ", ".join(f"{o} {r['parameter']} ({r['ST']:.2f})" for o, r in g.iterrows())
         moved = [f"{r['parameter']} for {r['objective']} (ST {r['ST loss']:.2f} for the loss, "
                  f"{r['ST ' + r['objective']]:.2f} for {r['objective']})"
-                 for r in shift.to_dict("records")
-                 if r["problem"] == problem and r["objective"] in ("log_time", "memory", "pareto")]
+                 for r in shift.to_dict("records") if r["problem"] == problem]
         lines.append(f"- **{problem}**: top parameter: {tops}."
                      + (f" Most shifted from the loss: {'; '.join(moved)}." if moved else ""))
     return "\n".join(lines)
@@ -435,11 +438,9 @@ def build_objectives(store, out, page: str = "objectives.md", figure_formats=("p
     """
     from ._data import load_cells
 
-    formats = tuple(dict.fromkeys(figure_formats))
-    bad = [f for f in formats if f not in ("png", "pdf", "svg")]
-    if bad or not formats:
-        raise ValueError(f"figure formats must be among png, pdf, svg; got {list(figure_formats)!r}")
-    return write_section(load_cells(store)[0], out, page, formats, estimator, source=store)
+    from . import _check_formats
+
+    return write_section(load_cells(store)[0], out, page, _check_formats(figure_formats), estimator, source=store)
 
 
 def write_section(cells: pd.DataFrame, out, page: str = "objectives.md", formats=("png", "pdf"),
@@ -453,8 +454,9 @@ def write_section(cells: pd.DataFrame, out, page: str = "objectives.md", formats
     (out / "tables").mkdir(parents=True, exist_ok=True)
     (out / "figures").mkdir(parents=True, exist_ok=True)
     t = truth(df)
-    shift, top, acc = shifts(t), top_parameters(t), accuracy(df)
-    tables = [_truth_table(t), _shift_table(shift), _top_table(top), _accuracy_table(acc)]
+    wide = _wide(t)
+    shift, top, acc = shifts(wide), top_parameters(wide), accuracy(df)
+    tables = [_truth_table(t, wide), _shift_table(shift), _top_table(top), _accuracy_table(acc)]
     for table in tables:
         for ext, writer in (("md", _tables.to_markdown), ("tex", _tables.to_latex), ("csv", _tables.to_csv)):
             (out / "tables" / f"{table.name}.{ext}").write_text(writer(table), encoding="utf-8")
@@ -465,7 +467,7 @@ def write_section(cells: pd.DataFrame, out, page: str = "objectives.md", formats
 
     est, what, kind = _estimates(df, t, _representative(t["problem"]), estimator)
     with sns.axes_style("whitegrid"), sns.plotting_context("paper", rc=_THEME):
-        heat = _heatmap(t, _heatmap_problems(df, t["problem"]), out / "figures", formats)
+        heat = _heatmap(wide, _heatmap_problems(df, t["problem"]), out / "figures", formats)
         bars = _side_by_side(est, what, kind, out / "figures", formats) if est is not None else []
     png = [f for f in heat + bars if f.endswith(".png")] or heat + bars  # the page links PNGs
 
@@ -491,8 +493,8 @@ def write_section(cells: pd.DataFrame, out, page: str = "objectives.md", formats
         *([f"Bars: the exact indices of each objective, S1 solid and ST light (the bar's full "
            f"height); diamonds: the median {'ST' if kind == 'total' else 'S1'} estimate over seeds of "
            f"{what} (its largest budget), to compare with the "
-           f"{'full bar' if kind == 'total' else 'solid part'}. Problems: the first HPOBench MLP "
-           "data set and our own grids svc_digits, mlp_digits and svc_digits_kernels, where run.",
+           f"{'full bar' if kind == 'total' else 'solid part'}. Problems: "
+           f"{', '.join(dict.fromkeys(est['problem']))}.",
            ""] if est is not None else
           ["(no estimator in this store gives Sobol'-scale estimates on these problems)", ""]),
         *[f"![{f}](figures/{f})\n" for f in png if "estimates" in f],

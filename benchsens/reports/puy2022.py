@@ -201,7 +201,7 @@ def comparison(summ: pd.DataFrame, top: int = 3) -> pd.DataFrame:
 def _cells(store) -> pd.DataFrame:
     """The store's cells with decoded ``total``/``truth_total`` arrays and ``options``/
     ``params`` dicts, from a SQLite store or its CSV/Parquet export."""
-    from ..store import load_results
+    from ..store import _decode_array, load_results
 
     path = Path(store)
     name = path.name.lower()
@@ -209,8 +209,7 @@ def _cells(store) -> pd.DataFrame:
         return load_results(path)
     df = pd.read_parquet(path) if name.endswith(".parquet") else pd.read_csv(path)
     for col in ("total", "truth_total"):
-        df[col] = [None if not isinstance(v, str) else
-                   np.array([np.nan if x is None else x for x in json.loads(v)], float) for v in df[col]]
+        df[col] = [_decode_array(v) for v in df[col]]
     for col in ("options", "params"):
         df[col] = [json.loads(v) if isinstance(v, str) else {} for v in df[col]]
     return df
