@@ -218,9 +218,9 @@ def test_truth_by_monte_carlo_on_design_points(name):
 
 @pytest.mark.parametrize("name", CONDITIONAL)
 def test_swapping_natural_values_would_miss_the_conditional_effects(name):
-    """Why Monte Carlo swaps columns in the unit cube: a pick-freeze that swaps natural
-    values leaves a child at its fixed value where a swap makes it active (or swaps in a
-    fixed value), which is not the product distribution; its ST of the conditioned inputs
+    """Why Monte Carlo swaps the raw sampled values and fixes inactive entries after the swap:
+    a pick-freeze that swaps already-fixed values leaves a child at its fixed value where a
+    swap makes it active (or swaps in a fixed value), which is not the product distribution; its ST of the conditioned inputs
     is far from the truth while the proper one agrees."""
     p = bs.get_problem(name)
     n = 20000
