@@ -3,7 +3,7 @@
 #
 #   sh scripts/make_mo_v1_report.sh [STORE]      # default STORE: mo-v1.sqlite
 #
-# Runs (or resumes: finished cells are skipped) the mo-v1 sweep into STORE (about 13 minutes
+# Runs (or resumes: finished cells are skipped) the mo-v1 sweep into STORE (about 8 minutes
 # on 2 cores), exports every cell to results/mo-v1.csv.gz and builds the general report (with
 # its several-objectives section, objectives.md) from that export, so the committed CSV alone
 # regenerates it:  benchsens report results/mo-v1.csv.gz --out reports/mo-v1
