@@ -1,17 +1,16 @@
 """Conditional spaces (issue 15 item 5): Space conditions, the conditional hp-like surfaces
 and their truths (Monte Carlo on design points only, finer quadrature), and estimators on
 conditional spaces."""
-from numbers import Real
 
 import numpy as np
 import pytest
 
 import benchsens as bs
 from benchsens._pipeline import run
-from benchsens.estimators._params import Interval
 from benchsens.harness.cells import problem_fingerprint
 from benchsens.problems.hplike import SURFACES, quadrature_truth
 from benchsens.testing import assert_truth_matches, check_estimator, conditional_problem, pick_freeze
+from test_conformance import _Correlation
 
 CONDITIONAL = ["hp_sgd", "hp_svm_kernel"]
 # child -> (parent, parent codes where the child is active), read off the docstrings
@@ -270,23 +269,15 @@ def test_child_total_index_is_its_effect_averaged_over_the_parent():
 # ---------------------------------------------------------------- estimators
 
 
-class _RefusesConditions(bs.Estimator):
+class _RefusesConditions(_Correlation):
     """A given-data estimator that breaks on conditional spaces."""
 
     name = "test_refuses_conditions"
-    target = "dependence"
-    given_data = True
-    _parameter_constraints = {"power": [Interval(Real, 0.5, None, closed="left")]}
-
-    def __init__(self, *, power: float = 2.0):
-        self.power = power
 
     def _analyze(self, design, y, gradient):
         if design.space.is_conditional:
             raise RuntimeError("conditional spaces are not supported")
-        U = design.U - design.U.mean(0)
-        corr = U.T @ (y - y.mean()) / (np.linalg.norm(U, axis=0) * np.linalg.norm(y - y.mean()) + 1e-300)
-        return bs.Estimate(names=[], importance=np.abs(corr) ** self.power)
+        return super()._analyze(design, y, gradient)
 
 
 def test_check_estimator_runs_a_conditional_space():
